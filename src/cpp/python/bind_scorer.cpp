@@ -1,0 +1,7 @@
+#include "python/bindings.hpp"
+
+namespace pyds::python {
+
+void bind_scorer(py::module_& m) { (void)m; }
+
+}  // namespace pyds::python

@@ -1,0 +1,35 @@
+// Shared declarations of the pybind11 binding files: one bind_X per public header, plus the argument
+// conversions every binding uses. No logic lives in the bindings.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <vector>
+
+#include "pyds/features.hpp"
+
+namespace pyds::python {
+
+namespace py = pybind11;
+
+void bind_errors(py::module_& m);
+void bind_alphabet(py::module_& m);
+void bind_features(py::module_& m);
+void bind_decoder(py::module_& m);
+void bind_scorer(py::module_& m);
+void bind_runtime(py::module_& m);
+
+// A 1-D int16 or float32 numpy array as a SampleView over its memory (any stride, no copy). Other dtypes
+// raise TypeError, other shapes ValueError. The caller keeps `array` alive while the view is used.
+SampleView sample_view(const py::array& array, const char* what = "audio");
+
+// A std::vector moved into a numpy array of the given shape: the array owns the vector, nothing is copied.
+template <typename T>
+py::array_t<T> to_numpy(std::vector<T>&& values, std::vector<py::ssize_t> shape) {
+  auto* owner = new std::vector<T>(std::move(values));
+  py::capsule free_when_done(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>(std::move(shape), owner->data(), free_when_done);
+}
+
+}  // namespace pyds::python

@@ -1,0 +1,13 @@
+#include "python/bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "pyds C++ core (private: use the pyds package)";
+  m.attr("__version__") = PYDS_VERSION;
+  using namespace pyds::python;
+  bind_errors(m);
+  bind_alphabet(m);
+  bind_features(m);
+  bind_decoder(m);
+  bind_scorer(m);
+  bind_runtime(m);
+}

@@ -1,0 +1,91 @@
+"""Shared fixtures: the read-only ../shared data, the real Armenian model (fetched once, cached), tmp data.
+
+Tests that need ../shared skip with a reason when it is absent, except under CI=true, where a missing file is
+a failure: CI must never go green by skipping the parity tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PYDS_SHARED", REPO.parent / "shared"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The test model cache outlives a run (the model is 47 MB and fetched with pip).
+TEST_CACHE = Path(os.environ.get("PYDS_TEST_CACHE", Path.home() / ".cache" / "pyds-tests"))
+
+ARMSPEECH_SDIST = "armspeech==0.1.4"
+ARMSPEECH_MODEL_SHA256 = "3b834da11f2d0a1a5079b44dd5d5da2b1955dec56474ba11b4c3793e934787bc"
+
+
+def missing(reason: str) -> None:
+    """Skip, or fail under CI=true, because test data is not there."""
+    if IN_CI:
+        pytest.fail(f"required test data missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+def shared_path(relative: str) -> Path:
+    """A file or folder under ../shared, or skip/fail with the path in the reason."""
+    path = SHARED / relative
+    if not path.exists():
+        missing(f"{path} not found (../shared is the team's read-only data; set PYDS_SHARED)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return shared_path("")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch_armenian_model() -> Path:
+    """The Coqui STT Armenian model.tflite from the PyPI sdist armspeech==0.1.4, fetched once with pip."""
+    target = TEST_CACHE / "armspeech-0.1.4" / "model.tflite"
+    if target.exists() and _sha256(target) == ARMSPEECH_MODEL_SHA256:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "--ignore-requires-python", "--disable-pip-version-check", "-d", tmp, ARMSPEECH_SDIST]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        sdists = list(Path(tmp).glob("armspeech-*.tar.gz"))
+        if done.returncode != 0 or not sdists:
+            missing(f"cannot download {ARMSPEECH_SDIST} with pip: {done.stderr.strip()[-500:]}")
+        with tarfile.open(sdists[0]) as tar:
+            member = next((m for m in tar.getmembers() if m.name.endswith("src/model/model.tflite")), None)
+            if member is None:
+                pytest.fail(f"{sdists[0].name} has no src/model/model.tflite")
+            src = tar.extractfile(member)
+            assert src is not None
+            part = Path(tmp) / "model.tflite"
+            with open(part, "wb") as out:
+                shutil.copyfileobj(src, out)
+        digest = _sha256(part)
+        if digest != ARMSPEECH_MODEL_SHA256:
+            pytest.fail(f"armspeech model.tflite sha256 {digest} != {ARMSPEECH_MODEL_SHA256}")
+        os.replace(part, target)  # atomic: a concurrent or interrupted fetch never leaves half a file
+    return target
+
+
+@pytest.fixture(scope="session")
+def armenian_tflite() -> Path:
+    """Path of the real Armenian model.tflite (hybrid int8, 41 classes)."""
+    return fetch_armenian_model()
