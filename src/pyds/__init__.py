@@ -24,7 +24,7 @@ except ImportError as exc:  # a broken build must say where it looked, not fail 
         "Reinstall with `pip install .`; the core needs the exact openvino release it was built against."
     ) from exc
 
-from . import features
+from . import features, reference
 
 __version__: str = _core.__version__
 
