@@ -89,3 +89,36 @@ def fetch_armenian_model() -> Path:
 def armenian_tflite() -> Path:
     """Path of the real Armenian model.tflite (hybrid int8, 41 classes)."""
     return fetch_armenian_model()
+
+
+def _converter_fingerprint() -> str:
+    """A hash of the installed converter's sources: a cached bundle is reused only by the same converter."""
+    import hashlib
+
+    import pyds
+
+    h = hashlib.sha256(pyds.__version__.encode())
+    root = Path(pyds.__file__).parent
+    for path in sorted([root / "bundle.py", *(root / "convert").rglob("*.py")]):
+        if path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def armenian_bundle(armenian_tflite: Path) -> Path:
+    """The Armenian model converted by pyds-convert (default settings), cached across runs per converter."""
+    from pyds.convert import convert_model
+
+    target = TEST_CACHE / "bundles" / f"armspeech-{_converter_fingerprint()}"
+    if not (target / "pyds.json").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            built = convert_model(armenian_tflite, Path(tmp) / "bundle")
+            try:
+                os.replace(built, target)
+            except OSError:
+                if not (target / "pyds.json").is_file():  # not a concurrent run that won the race
+                    raise
+    return target

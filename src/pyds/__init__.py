@@ -16,8 +16,34 @@ from .errors import (
     PydsRuntimeError,
 )
 
+
+def _preload_openvino() -> None:
+    """Load the openvino wheel's runtime library by path when the RPATH does not reach it.
+
+    The core's RPATH points at ``site-packages/openvino/libs`` beside pyds. When openvino lives in another
+    site-packages (a venv with --system-site-packages, a user site), find it without importing it and load its
+    libraries globally so the core's dependencies resolve.
+    """
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec("openvino")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    libs = Path(next(iter(spec.submodule_search_locations))) / "libs"
+    for pattern in ("libtbb.so.*", "libopenvino.so.*"):
+        for lib in sorted(libs.glob(pattern)):
+            ctypes.CDLL(str(lib), mode=ctypes.RTLD_GLOBAL)
+
+
 try:
-    from . import _core
+    try:
+        from . import _core
+    except ImportError as first:
+        if "libopenvino" not in str(first) and "libtbb" not in str(first):
+            raise
+        _preload_openvino()
+        from . import _core
 except ImportError as exc:  # a broken build must say where it looked, not fail later with AttributeError
     raise ImportError(
         f"pyds: cannot load its C++ core from {Path(__file__).parent} ({exc}). "
@@ -25,12 +51,18 @@ except ImportError as exc:  # a broken build must say where it looked, not fail 
     ) from exc
 
 from . import features, reference
+from .model import Model, Stream, load_wav, transcribe
 
 __version__: str = _core.__version__
 
 __all__ = [
     "__version__",
     "features",
+    "reference",
+    "Model",
+    "Stream",
+    "transcribe",
+    "load_wav",
     "get_include",
     "get_lib_dir",
     "get_cmake_dir",

@@ -8,6 +8,6 @@ native client computes them. int16 samples are scaled by 1/32768; float32 sample
 
 from __future__ import annotations
 
-from ._core import FeatureOptions, FeatureStream, mfcc
+from ._core import FeatureOptions, FeatureStream, context_windows, mfcc
 
-__all__ = ["FeatureOptions", "FeatureStream", "mfcc"]
+__all__ = ["FeatureOptions", "FeatureStream", "context_windows", "mfcc"]

@@ -2,6 +2,7 @@
 
 #include "pyds/errors.hpp"
 #include "pyds/features.hpp"
+#include "pyds/windower.hpp"
 #include "python/bindings.hpp"
 
 namespace pyds::python {
@@ -52,6 +53,29 @@ void bind_features(py::module_& m) {
       },
       py::arg("samples"), py::arg("sample_rate") = defaults.sample_rate, py::kw_only(),
       py::arg("options") = defaults);
+
+  m.def(
+      "context_windows",
+      [](const py::array_t<float, py::array::c_style>& frames, std::size_t n_context) {
+        if (frames.ndim() != 2) throw py::value_error("frames must be a 2-D float32 array [n_frames, n_input]");
+        const auto n = static_cast<std::size_t>(frames.shape(0));
+        const auto k = static_cast<std::size_t>(frames.shape(1));
+        Windower windower(n_context, k);
+        std::vector<float> out;
+        out.reserve(n * windower.window_floats());
+        {
+          py::gil_scoped_release release;
+          auto sink = [&](const float* w) { out.insert(out.end(), w, w + windower.window_floats()); };
+          windower.push(frames.data(), n, sink);
+          windower.finish(sink);
+        }
+        return to_numpy(std::move(out), {static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2 * n_context + 1),
+                                         static_cast<py::ssize_t>(k)});
+      },
+      py::arg("frames"), py::arg("n_context") = 9, R"doc(
+The native client's context windows of MFCC frames: one [2*n_context+1, n_input] window per frame, centred on
+it, with n_context zero frames before the first and after the last frame (float32 [n_frames, 2c+1, n_input]).
+)doc");
 
   py::class_<FeatureStream>(m, "FeatureStream")
       .def(py::init([](int sample_rate, const FeatureOptions& options) {

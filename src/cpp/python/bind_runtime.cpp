@@ -1,7 +1,176 @@
+#include <pybind11/stl.h>
+
+#include <mutex>
+
+#include "pyds/model.hpp"
+#include "pyds/stream.hpp"
 #include "python/bindings.hpp"
 
 namespace pyds::python {
 
-void bind_runtime(py::module_& m) { (void)m; }
+namespace {
+
+// Python threads may share one Stream object; the C++ Stream is single-threaded, so calls are serialized here
+// (with the GIL released while waiting and computing).
+struct PyStream {
+  std::unique_ptr<Stream> stream;
+  std::mutex mutex;
+};
+
+std::string best_text(const std::vector<Transcript>& results) { return results.empty() ? std::string() : results[0].text; }
+
+std::vector<Transcript> run_utterance(const Model& model, const SampleView& audio, std::size_t num_results,
+                                      std::vector<float>* probabilities = nullptr) {
+  auto stream = model.create_stream();
+  stream->record_probabilities(probabilities != nullptr);
+  stream->feed_audio(audio);
+  auto results = stream->finish(num_results);
+  if (probabilities) *probabilities = stream->probabilities();
+  return results;
+}
+
+}  // namespace
+
+void bind_runtime(py::module_& m) {
+  const ModelOptions defaults;
+  py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
+      .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
+                       int threads, const std::string& numerics, std::size_t beam_width) {
+             ModelOptions o;
+             o.device = device;
+             o.cache_dir = cache_dir;
+             o.threads = threads;
+             o.numerics = numerics;
+             o.beam_width = beam_width;
+             py::gil_scoped_release release;
+             return Model::load(bundle_dir, o);
+           }),
+           py::arg("bundle_dir"), py::kw_only(), py::arg("device") = defaults.device,
+           py::arg("cache_dir") = defaults.cache_dir, py::arg("threads") = defaults.threads,
+           py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width)
+      .def_property_readonly("sample_rate", &Model::sample_rate)
+      .def_property_readonly("alphabet", &Model::alphabet, py::return_value_policy::reference_internal)
+      .def_property_readonly("language", &Model::language)
+      .def_property_readonly("numerics", &Model::numerics)
+      .def_property_readonly("device", &Model::device)
+      .def_property_readonly("bundle_dir", &Model::bundle_dir)
+      .def_property_readonly("bundled_scorer", &Model::bundled_scorer)
+      .def_property_readonly("n_steps", &Model::n_steps)
+      .def_property_readonly("n_context", &Model::n_context)
+      .def_property_readonly("n_cell", &Model::n_cell)
+      .def_property("beam_width", &Model::beam_width, &Model::set_beam_width)
+      .def("compiled_property", &Model::compiled_property, py::arg("name"))
+      .def("disable_scorer", &Model::disable_scorer)
+      .def_property_readonly("has_scorer", &Model::has_scorer)
+      .def("set_scorer_alpha_beta", &Model::set_scorer_alpha_beta, py::arg("alpha"), py::arg("beta"))
+      .def("add_hot_word", &Model::add_hot_word, py::arg("word"), py::arg("boost"))
+      .def("erase_hot_word", &Model::erase_hot_word, py::arg("word"))
+      .def("clear_hot_words", &Model::clear_hot_words)
+      .def_property_readonly("hot_words", [](const Model& model) { return model.decoder_settings().hot_words; })
+      .def(
+          "create_stream",
+          [](const Model& model) {
+            auto s = std::make_unique<PyStream>();
+            py::gil_scoped_release release;
+            s->stream = model.create_stream();
+            return s;
+          })
+      .def(
+          "stt",
+          [](const Model& model, const py::array& audio) {
+            const SampleView view = sample_view(audio);
+            std::vector<Transcript> results;
+            {
+              py::gil_scoped_release release;
+              results = run_utterance(model, view, 1);
+            }
+            return utf8_text(best_text(results));
+          },
+          py::arg("audio"))
+      .def(
+          "stt_with_metadata",
+          [](const Model& model, const py::array& audio, std::size_t num_results) {
+            const SampleView view = sample_view(audio);
+            py::gil_scoped_release release;
+            return run_utterance(model, view, num_results);
+          },
+          py::arg("audio"), py::arg("num_results") = 1)
+      .def(
+          "compute_probabilities",
+          [](const Model& model, const py::array& audio) {
+            const SampleView view = sample_view(audio);
+            std::vector<float> probs;
+            {
+              py::gil_scoped_release release;
+              run_utterance(model, view, 1, &probs);
+            }
+            const auto c = static_cast<py::ssize_t>(model.alphabet().num_classes());
+            const auto t = static_cast<py::ssize_t>(probs.size()) / c;
+            return to_numpy(std::move(probs), {t, c});
+          },
+          py::arg("audio"));
+
+  py::class_<PyStream>(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).")
+      .def(
+          "feed_audio_content",
+          [](PyStream& s, const py::array& chunk) {
+            const SampleView view = sample_view(chunk);
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(s.mutex);
+            s.stream->feed_audio(view);
+          },
+          py::arg("chunk"))
+      .def("intermediate_decode",
+           [](PyStream& s) {
+             std::vector<Transcript> results;
+             {
+               py::gil_scoped_release release;
+               std::lock_guard<std::mutex> lock(s.mutex);
+               results = s.stream->intermediate_decode(1);
+             }
+             return utf8_text(best_text(results));
+           })
+      .def(
+          "intermediate_decode_with_metadata",
+          [](PyStream& s, std::size_t num_results) {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(s.mutex);
+            return s.stream->intermediate_decode(num_results);
+          },
+          py::arg("num_results") = 1)
+      .def("finish_stream",
+           [](PyStream& s) {
+             std::vector<Transcript> results;
+             {
+               py::gil_scoped_release release;
+               std::lock_guard<std::mutex> lock(s.mutex);
+               results = s.stream->finish(1);
+             }
+             return utf8_text(best_text(results));
+           })
+      .def(
+          "finish_stream_with_metadata",
+          [](PyStream& s, std::size_t num_results) {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(s.mutex);
+            return s.stream->finish(num_results);
+          },
+          py::arg("num_results") = 1)
+      .def("reset",
+           [](PyStream& s) {
+             py::gil_scoped_release release;
+             std::lock_guard<std::mutex> lock(s.mutex);
+             s.stream->reset();
+           })
+      .def_property_readonly("timesteps",
+                             [](PyStream& s) {
+                               std::lock_guard<std::mutex> lock(s.mutex);
+                               return s.stream->timesteps();
+                             })
+      .def_property_readonly("finished", [](PyStream& s) {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        return s.stream->finished();
+      });
+}
 
 }  // namespace pyds::python

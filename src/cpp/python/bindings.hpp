@@ -24,6 +24,13 @@ void bind_runtime(py::module_& m);
 // raise TypeError, other shapes ValueError. The caller keeps `array` alive while the view is used.
 SampleView sample_view(const py::array& array, const char* what = "audio");
 
+// UTF-8 bytes as a Python str, invalid sequences replaced by U+FFFD (bytes-mode models can emit any bytes).
+inline py::str utf8_text(const std::string& bytes) {
+  PyObject* text = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()), "replace");
+  if (!text) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(text);
+}
+
 // A std::vector moved into a numpy array of the given shape: the array owns the vector, nothing is copied.
 template <typename T>
 py::array_t<T> to_numpy(std::vector<T>&& values, std::vector<py::ssize_t> shape) {

@@ -1,0 +1,42 @@
+// pyds.json, as the C++ runtime reads it (the schema is documented in src/pyds/bundle.py). Only the fields the
+// runtime uses are kept; each is type-checked, and a bad one is an InvalidModel error naming file and field.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pyds/options.hpp"
+
+namespace pyds::runtime {
+
+struct BundleIo {
+  std::string features, state_c_in, state_h_in, logits, state_c_out, state_h_out;
+};
+
+struct BundleInfo {
+  std::string directory;
+  std::string manifest_path;  // <directory>/pyds.json
+  std::string acoustic_model_path;
+  FeatureOptions features;
+  std::size_t n_context = 9;
+  std::size_t n_steps = 16;
+  std::size_t n_cell_dim = 2048;
+  std::vector<std::string> alphabet;  // empty in utf8 mode
+  bool utf8_mode = false;
+  std::size_t beam_width = 500;
+  std::string language;
+  BundleIo io;
+  bool dynamic_batch = false;
+  std::string numerics_mode;
+  std::map<std::string, std::string> ov_config;  // compile properties that decide the arithmetic
+  bool logits_are_probabilities = true;
+  std::string scorer_path;  // optional, absolute ("" when the bundle has none)
+  double scorer_alpha = 0, scorer_beta = 0;
+};
+
+// Reads <directory>/pyds.json. Throws ModelNotFound when the directory or manifest is missing,
+// InvalidModel for anything malformed.
+BundleInfo read_bundle(const std::string& directory);
+
+}  // namespace pyds::runtime

@@ -1,0 +1,246 @@
+"""The recognizer: ``pyds.Model`` (a compiled model plus decoder settings), its streams, and ``pyds.transcribe``.
+
+The work happens in the C++ core (``pyds._core.Model``/``Stream``); this module resolves what the user names
+(a registry name, a bundle directory or a raw DeepSpeech/Coqui model file) into a bundle, loads audio files,
+and keeps the DeepSpeech-style API.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import wave
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from . import _core
+from .errors import InvalidAudioError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
+
+__all__ = ["Model", "Stream", "transcribe", "load_wav"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+Stream = _core.Stream
+
+
+def _resolve_bundle(model: PathLike | None, cache_dir: PathLike | None) -> Path:
+    """A bundle directory for `model`: itself when it is one, else through the model registry/converter."""
+    if model is not None:
+        path = Path(model)
+        if (path / "pyds.json").is_file():
+            return path
+    try:
+        from .models import resolve
+    except ImportError as exc:  # pragma: no cover - the registry ships with the package
+        raise ModelNotFoundError(f"{model!r} is not a pyds bundle directory, and the model registry is missing") from exc
+    return Path(resolve(model, cache_dir=cache_dir))
+
+
+class Model:
+    """A DeepSpeech/Coqui STT acoustic model compiled on OpenVINO, with its decoder settings.
+
+    ``model`` is a registry name (``pyds models list``), a bundle directory made by ``pyds-convert``, or a raw
+    ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
+    ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
+    ``scorer`` is None. The model is immutable and thread-safe: create one stream per utterance (and thread).
+    """
+
+    def __init__(
+        self,
+        model: PathLike | None = None,
+        *,
+        device: str = "CPU",
+        beam_width: int | None = None,
+        scorer: Any = None,
+        cache_dir: PathLike | None = None,
+        numerics: str = "fidelity",
+        threads: int = 0,
+    ) -> None:
+        bundle_dir = _resolve_bundle(model, cache_dir)
+        compiled_cache = Path(cache_dir) / "compiled" if cache_dir is not None else None
+        if compiled_cache is not None:
+            compiled_cache.mkdir(parents=True, exist_ok=True)
+        self._core = _core.Model(
+            str(bundle_dir),
+            device=device,
+            cache_dir=str(compiled_cache) if compiled_cache else "",
+            threads=threads,
+            numerics=numerics,
+            beam_width=beam_width or 0,
+        )
+        self._bundle_dir = bundle_dir
+        if scorer is not None:
+            self.enable_scorer(scorer)
+        elif self._core.bundled_scorer:
+            self.enable_scorer(self._core.bundled_scorer)
+
+    # --- facts -------------------------------------------------------------------------------------------
+    @property
+    def sample_rate(self) -> int:
+        """The audio sample rate the model takes (Hz)."""
+        return self._core.sample_rate
+
+    @property
+    def alphabet(self) -> _core.Alphabet:
+        """The model's label set (blank last)."""
+        return self._core.alphabet
+
+    @property
+    def beam_width(self) -> int:
+        """Beam width used by streams created from now on."""
+        return self._core.beam_width
+
+    @beam_width.setter
+    def beam_width(self, value: int) -> None:
+        self._core.beam_width = value
+
+    @property
+    def bundle(self) -> Bundle:
+        """The model bundle's manifest (``pyds.json``)."""
+        from .bundle import Bundle
+
+        return Bundle.read(self._bundle_dir)
+
+    @property
+    def bundle_dir(self) -> Path:
+        """The bundle directory the model was loaded from."""
+        return self._bundle_dir
+
+    @property
+    def numerics(self) -> str:
+        """The arithmetic in use: the bundle's (``hybrid_int8`` / ``f32``) or ``fast``."""
+        return self._core.numerics
+
+    # --- recognition ---------------------------------------------------------------------------------------
+    def stt(self, audio: np.ndarray) -> str:
+        """Transcribe int16 or float32 mono samples at ``sample_rate``; returns the best transcript."""
+        return self._core.stt(audio)
+
+    def stt_with_metadata(self, audio: np.ndarray, num_results: int = 1) -> list:
+        """The ``num_results`` best transcripts (``pyds.decoder.Transcript``: text, confidence, tokens)."""
+        return self._core.stt_with_metadata(audio, num_results)
+
+    def create_stream(self) -> Stream:
+        """A new streaming recognizer: ``feed_audio_content``, ``intermediate_decode``, ``finish_stream``."""
+        return self._core.create_stream()
+
+    def compute_probabilities(self, audio: np.ndarray) -> np.ndarray:
+        """Per-timestep class probabilities [T, classes] of the acoustic model (what the decoder sees)."""
+        return self._core.compute_probabilities(audio)
+
+    def transcribe_batch(self, audios: list[np.ndarray], num_results: int = 1) -> list:
+        """Transcripts of many utterances (best first per utterance), decoded on parallel streams."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = max(1, min(len(audios), os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(lambda a: self.stt_with_metadata(a, num_results), audios))
+        return [r[0] if num_results == 1 else r for r in results]
+
+    # --- decoder settings -----------------------------------------------------------------------------------
+    def enable_scorer(self, scorer: Any, alpha: float | None = None, beta: float | None = None) -> None:
+        """Use an external scorer (a ``.scorer`` path or a ``pyds.decoder.Scorer``) in new streams."""
+        from .decoder import Scorer
+
+        if not isinstance(scorer, Scorer):
+            scorer = Scorer(os.fspath(scorer), self.alphabet)
+        self._core.enable_scorer(scorer, alpha, beta)
+
+    def disable_scorer(self) -> None:
+        """Decode without a language model in new streams."""
+        self._core.disable_scorer()
+
+    def set_scorer_alpha_beta(self, alpha: float, beta: float) -> None:
+        """Language-model weight and word-insertion bonus for new streams (a scorer must be enabled)."""
+        self._core.set_scorer_alpha_beta(alpha, beta)
+
+    def add_hot_word(self, word: str, boost: float) -> None:
+        """Boost (or, negative, suppress) ``word`` in new streams; acts through the scorer only."""
+        self._core.add_hot_word(word, boost)
+
+    def erase_hot_word(self, word: str) -> None:
+        """Remove a hot word."""
+        self._core.erase_hot_word(word)
+
+    def clear_hot_words(self) -> None:
+        """Remove every hot word."""
+        self._core.clear_hot_words()
+
+    def __repr__(self) -> str:
+        return f"pyds.Model({str(self._bundle_dir)!r}, numerics={self.numerics!r}, beam_width={self.beam_width})"
+
+
+def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
+    """int16 mono samples of a PCM WAV file at ``sample_rate`` (the standard library's reader)."""
+    try:
+        with wave.open(os.fspath(path), "rb") as w:
+            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+            data = w.readframes(w.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise InvalidAudioError(f"{path}: not a readable PCM WAV file ({exc})") from exc
+    if width != 2:
+        raise InvalidAudioError(f"{path}: {8 * width}-bit samples; pyds reads 16-bit PCM WAV here "
+                                "(convert with: sox in.wav -b 16 out.wav)")
+    samples = np.frombuffer(data, dtype="<i2")
+    if channels != 1:
+        raise InvalidAudioError(f"{path}: {channels} channels; the model takes mono "
+                                f"(convert with: sox in.wav -c 1 out.wav)")
+    if rate != sample_rate:
+        raise InvalidAudioError(f"{path}: {rate} Hz audio; the model takes {sample_rate} Hz "
+                                f"(convert with: sox in.wav -r {sample_rate} out.wav)")
+    return samples
+
+
+def _load_audio(path: PathLike, sample_rate: int) -> np.ndarray:
+    try:
+        from . import audio
+    except ImportError:
+        return load_wav(path, sample_rate)
+    return audio.load(path, sample_rate=sample_rate)
+
+
+_MODELS: OrderedDict[tuple, Model] = OrderedDict()
+_MODELS_LOCK = threading.Lock()
+
+
+def _cached_model(model: PathLike | None, beam_width: int | None, scorer: Any) -> Model:
+    key = (os.fspath(model) if model is not None else None, beam_width,
+           os.fspath(scorer) if isinstance(scorer, (str, os.PathLike)) else id(scorer))
+    with _MODELS_LOCK:
+        if key in _MODELS:
+            _MODELS.move_to_end(key)
+            return _MODELS[key]
+    loaded = Model(model, beam_width=beam_width, scorer=scorer)
+    with _MODELS_LOCK:
+        _MODELS[key] = loaded
+        while len(_MODELS) > 2:  # compiled models are large: keep the last two
+            _MODELS.popitem(last=False)
+    return loaded
+
+
+def transcribe(
+    path_or_array: PathLike | np.ndarray,
+    model: PathLike | None = None,
+    *,
+    scorer: Any = None,
+    beam_width: int | None = None,
+    details: bool = False,
+):
+    """Transcribe an audio file or an array of samples at the model's rate.
+
+    Returns the best transcript as ``str``, or the ``Transcript`` (text, confidence, tokens with timesteps)
+    when ``details`` is true. The model is loaded once and reused by later calls with the same arguments.
+    """
+    recognizer = _cached_model(model, beam_width, scorer)
+    if isinstance(path_or_array, np.ndarray):
+        samples = path_or_array
+    else:
+        samples = _load_audio(path_or_array, recognizer.sample_rate)
+    if details:
+        return recognizer.stt_with_metadata(samples, 1)[0]
+    return recognizer.stt(samples)
