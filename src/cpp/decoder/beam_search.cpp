@@ -336,7 +336,9 @@ void CtcBeamSearch::Impl::commit() {
       }
     } else {
       const Candidate& c = candidates[-1 - e.source];
-      if (c.score != kNegInf) entry_ts[j] = timesteps.push(prefixes[beam_node[c.parent_slot]].timesteps, t);
+      // (DeepSpeech leaves a prefix first reached with probability 0 without timesteps; it gets them here
+      // too, so that every token has one.)
+      entry_ts[j] = timesteps.push(prefixes[beam_node[c.parent_slot]].timesteps, t);
     }
   }
   next_node.resize(m);
