@@ -1,0 +1,268 @@
+"""CTC decoding of acoustic-model posteriors: DeepSpeech's prefix beam search and greedy decoding.
+
+``ctc_beam_search`` gives the results of DeepSpeech's native decoder (``ds_ctcdecoder`` 0.9/0.10,
+Coqui STT 1.x) for the same softmax probabilities: the same labels, timesteps and confidence. With a
+``Scorer`` it fuses the n-gram language model, constrains words to the scorer's vocabulary and applies
+hot-word boosts. ``CtcBeamSearch`` is the streaming form: feed chunks of frames, decode at any time.
+
+Probabilities are float32 arrays ``[frames, alphabet.num_classes]``: one softmax row per frame, the blank
+last. Frame ``t`` starts at ``t * frame_step_seconds`` (20 ms for DeepSpeech models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _core
+from ._core import Alphabet, DecoderOptions
+
+__all__ = [
+    "Alphabet",
+    "CtcBeamSearch",
+    "DecoderOptions",
+    "Token",
+    "Transcript",
+    "Word",
+    "ctc_beam_search",
+    "ctc_greedy",
+]
+
+if hasattr(_core, "Scorer"):  # bound by the language-model module
+    Scorer = _core.Scorer
+    __all__.append("Scorer")
+
+_DEFAULTS = DecoderOptions()
+
+
+@dataclass(frozen=True)
+class Token:
+    """One decoded label.
+
+    ``text`` is the label's text; in UTF-8 bytes mode it is the single byte as a latin-1 character (the
+    same convention as ``Alphabet.labels``) and ``text_bytes`` holds the byte itself.
+    """
+
+    text: str
+    timestep: int
+    start_time: float
+    label: int = -1
+    text_bytes: bytes = b""
+
+
+@dataclass(frozen=True)
+class Word:
+    """A run of tokens between spaces, timed from its tokens: it ends one frame after its last token."""
+
+    text: str
+    start_time: float
+    end_time: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One decoded beam: its text, its confidence (the beam's final natural-log score, DeepSpeech's
+    ``confidence``; not normalised) and one token per label."""
+
+    text: str
+    confidence: float
+    tokens: list[Token] = field(default_factory=list)
+    text_bytes: bytes = b""
+    frame_step_seconds: float = _DEFAULTS.frame_step_seconds
+
+    @property
+    def labels(self) -> list[int]:
+        """Label ids of the tokens."""
+        return [t.label for t in self.tokens]
+
+    @property
+    def timesteps(self) -> list[int]:
+        """Frame index of each token."""
+        return [t.timestep for t in self.tokens]
+
+    @property
+    def words(self) -> list[Word]:
+        """Words split at space tokens; start = first token's start_time, end = last token's + one frame."""
+        words: list[Word] = []
+        current: list[Token] = []
+
+        def flush() -> None:
+            if current:
+                raw = b"".join(t.text_bytes for t in current)
+                words.append(
+                    Word(
+                        text=raw.decode("utf-8", errors="replace"),
+                        start_time=current[0].start_time,
+                        end_time=current[-1].start_time + self.frame_step_seconds,
+                    )
+                )
+                current.clear()
+
+        for token in self.tokens:
+            if token.text_bytes == b" ":
+                flush()
+            else:
+                current.append(token)
+        flush()
+        return words
+
+    @classmethod
+    def _from_core(cls, core: Any, alphabet: Alphabet, frame_step_seconds: float) -> Transcript:
+        utf8 = alphabet.is_utf8
+        tokens = []
+        for t in core.tokens:
+            raw = t.text_bytes
+            text = raw.decode("latin-1") if utf8 else raw.decode("utf-8", errors="replace")
+            tokens.append(Token(text, t.timestep, t.start_time, t.label, raw))
+        raw_text = core.text_bytes
+        return cls(
+            text=raw_text.decode("utf-8", errors="replace"),
+            confidence=core.confidence,
+            tokens=tokens,
+            text_bytes=raw_text,
+            frame_step_seconds=frame_step_seconds,
+        )
+
+
+def _weights(scorer: Any, alpha: Optional[float], beta: Optional[float]) -> tuple[Optional[float], Optional[float]]:
+    """Explicit alpha/beta win; else the scorer object's own (if it carries any); else its defaults in C++."""
+    if scorer is not None:
+        if alpha is None:
+            alpha = getattr(scorer, "alpha", None)
+        if beta is None:
+            beta = getattr(scorer, "beta", None)
+    return alpha, beta
+
+
+def ctc_beam_search(
+    probs: np.ndarray,
+    alphabet: Alphabet,
+    beam_width: int,
+    *,
+    cutoff_prob: float = _DEFAULTS.cutoff_prob,
+    cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
+    scorer: Any = None,
+    hot_words: Optional[Mapping[str, float]] = None,
+    num_results: int = _DEFAULTS.num_results,
+    alpha: Optional[float] = None,
+    beta: Optional[float] = None,
+    frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
+) -> list[Transcript]:
+    """Decode softmax posteriors with DeepSpeech's CTC prefix beam search.
+
+    Args:
+        probs: float32 ``[frames, alphabet.num_classes]`` softmax rows (C-contiguous).
+        alphabet: the model's labels; the blank is the last class.
+        beam_width: prefixes kept per frame (DeepSpeech models use 500).
+        cutoff_prob: keep only the most probable classes up to this cumulative probability, in (0, 1].
+        cutoff_top_n: at most this many classes per frame when pruning (DeepSpeech: 40).
+        scorer: an optional ``Scorer`` (KenLM + vocabulary) fused into the search.
+        hot_words: ``{word: boost}`` added to the LM log-probability of those words (needs a scorer).
+        num_results: how many transcripts to return at most, best first.
+        alpha, beta: LM weight and word bonus; None = the scorer's defaults.
+        frame_step_seconds: time between frames, for ``start_time``.
+
+    Returns:
+        Up to ``num_results`` transcripts, best first (fewer when fewer beams are alive).
+
+    Raises:
+        TypeError: probs is not float32.
+        pyds.errors.InvalidArgumentError: wrong shape or class count, NaN/negative values, bad settings.
+    """
+    alpha, beta = _weights(scorer, alpha, beta)
+    results = _core.ctc_beam_search(
+        probs,
+        alphabet,
+        beam_width,
+        cutoff_prob=cutoff_prob,
+        cutoff_top_n=cutoff_top_n,
+        scorer=scorer,
+        hot_words=dict(hot_words or {}),
+        num_results=num_results,
+        alpha=alpha,
+        beta=beta,
+        frame_step_seconds=frame_step_seconds,
+    )
+    return [Transcript._from_core(r, alphabet, frame_step_seconds) for r in results]
+
+
+def ctc_greedy(
+    probs: np.ndarray, alphabet: Alphabet, *, frame_step_seconds: float = _DEFAULTS.frame_step_seconds
+) -> Transcript:
+    """Best-path decoding: the most probable class of each frame, repeats merged, blanks removed.
+
+    A token's timestep is the first frame of its run; ``confidence`` is the sum of the chosen classes'
+    natural-log probabilities (the best path's log-probability).
+    """
+    core = _core.ctc_greedy(probs, alphabet, frame_step_seconds=frame_step_seconds)
+    return Transcript._from_core(core, alphabet, frame_step_seconds)
+
+
+class CtcBeamSearch:
+    """Streaming beam search: ``next(chunk)`` as frames arrive, ``decode()`` at any time, ``reset()``.
+
+    Feeding an utterance in any chunking gives the same result as ``ctc_beam_search`` on all of it.
+    ``decode`` does not change the state, so intermediate results cost no accuracy.
+    """
+
+    def __init__(
+        self,
+        alphabet: Alphabet,
+        beam_width: int = _DEFAULTS.beam_width,
+        *,
+        cutoff_prob: float = _DEFAULTS.cutoff_prob,
+        cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
+        scorer: Any = None,
+        hot_words: Optional[Mapping[str, float]] = None,
+        num_results: int = _DEFAULTS.num_results,
+        alpha: Optional[float] = None,
+        beta: Optional[float] = None,
+        frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
+    ) -> None:
+        """Set up a search; the arguments mean what they mean in ``ctc_beam_search``."""
+        alpha, beta = _weights(scorer, alpha, beta)
+        self._alphabet = alphabet
+        self._step = frame_step_seconds
+        self._core = _core.CtcBeamSearch(
+            alphabet,
+            beam_width,
+            cutoff_prob=cutoff_prob,
+            cutoff_top_n=cutoff_top_n,
+            scorer=scorer,
+            hot_words=dict(hot_words or {}),
+            num_results=num_results,
+            alpha=alpha,
+            beta=beta,
+            frame_step_seconds=frame_step_seconds,
+        )
+
+    def next(self, probs: np.ndarray) -> None:
+        """Feed float32 softmax rows ``[frames, num_classes]``; a bad chunk raises and changes nothing."""
+        self._core.next(probs)
+
+    def decode(self, num_results: Optional[int] = None) -> list[Transcript]:
+        """The best transcripts so far, best first (``num_results`` defaults to the constructor's)."""
+        return [Transcript._from_core(r, self._alphabet, self._step) for r in self._core.decode(num_results)]
+
+    def reset(self) -> None:
+        """Forget the utterance; keep the settings."""
+        self._core.reset()
+
+    @property
+    def frames(self) -> int:
+        """Frames fed since construction or the last reset."""
+        return self._core.frames
+
+    @property
+    def alpha(self) -> float:
+        """The LM weight in use (0 without a scorer)."""
+        return self._core.alpha
+
+    @property
+    def beta(self) -> float:
+        """The word bonus in use (0 without a scorer)."""
+        return self._core.beta
+
