@@ -135,7 +135,10 @@ class Bundle:
         directory = Path(directory)
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=".pyds.json.", dir=directory)
+        umask = os.umask(0)
+        os.umask(umask)
         try:
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; pyds.json is an ordinary file
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()

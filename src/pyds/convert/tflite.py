@@ -344,6 +344,12 @@ def _string(g: _Graph, name: str) -> bytes | None:
     return value[0]
 
 
+def _language(raw: bytes | None) -> str:
+    """metadata_language, or "" when absent or still Coqui's unfilled "<language the model was ...>" help text."""
+    text = raw.decode("utf-8", "replace").strip() if raw else ""
+    return "" if text.startswith("<") and text.endswith(">") else text
+
+
 def _read_metadata(g: _Graph) -> dict[str, Any]:
     for name in ACOUSTIC_INPUTS + ACOUSTIC_OUTPUTS:
         g.tensor(name)  # raises ConversionError naming the missing tensor
@@ -372,7 +378,7 @@ def _read_metadata(g: _Graph) -> dict[str, Any]:
         # DeepSpeech 0.6 graphs (version 5) have no metadata_beam_width; its client's default beam was 500.
         "beam_width": beam_width if beam_width is not None else 500,
         "version": version,
-        "language": language.decode("utf-8", "replace") if language else "",
+        "language": _language(language),
         "alphabet": labels,
         "utf8_mode": utf8,
         # Graph version 5 (DeepSpeech 0.6) used TF's default Mfcc upper limit, 4000 Hz; later ones sr/2.
