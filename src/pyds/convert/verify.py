@@ -19,9 +19,40 @@ import numpy as np
 
 from ..errors import ConversionError
 
-__all__ = ["tflite_available", "run_tflite", "run_ir", "verify_bundle"]
+__all__ = ["tflite_available", "run_tflite", "run_ir", "verify_bundle", "chunk_windows", "greedy_labels"]
 
 _RUNNER = Path(__file__).with_name("_tflite_runner.py")
+
+
+def chunk_windows(frames: np.ndarray, n_context: int = 9, n_steps: int = 16) -> tuple[np.ndarray, int]:
+    """The native client's model inputs for a whole utterance: ([n_chunks, 1, n_steps, 2*n_context+1, F], n).
+
+    ``frames`` are all MFCC rows incl. the flush frame; n_context zero rows go in front and behind; timestep
+    t sees rows t..t+2*n_context of that padded array (one timestep per frame, n = len(frames)); the last
+    chunk is zero-filled to n_steps (only its first n % n_steps rows of logits are real).
+    """
+    frames = np.asarray(frames, np.float32)
+    n, width = frames.shape[0], 2 * n_context + 1
+    padded = np.concatenate([np.zeros((n_context, frames.shape[1]), np.float32), frames,
+                             np.zeros((n_context, frames.shape[1]), np.float32)])
+    n_chunks = max(1, -(-n // n_steps))
+    out = np.zeros((n_chunks * n_steps, width, frames.shape[1]), np.float32)
+    for t in range(n):
+        out[t] = padded[t: t + width]
+    return out.reshape(n_chunks, 1, n_steps, width, frames.shape[1]), n
+
+
+def greedy_labels(probs: np.ndarray) -> list[int]:
+    """CTC greedy path: argmax per timestep, repeats merged, blanks (the last class) dropped."""
+    best = np.asarray(probs).argmax(axis=-1)
+    blank = np.asarray(probs).shape[-1] - 1
+    out: list[int] = []
+    prev = -1
+    for k in best.tolist():
+        if k != prev and k != blank:
+            out.append(k)
+        prev = k
+    return out
 
 
 def _in_process() -> bool:
