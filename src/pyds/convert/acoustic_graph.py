@@ -1,0 +1,179 @@
+"""The canonical DeepSpeech acoustic graph, built with OpenVINO's opset API from ``AcousticWeights``.
+
+Interface (the names the bundle's ``io`` map points at):
+
+- inputs ``input_node`` f32 [B, n_steps, 2*n_context+1, n_input] (B dynamic), ``previous_state_c`` and
+  ``previous_state_h`` f32 [B, n_cell_dim];
+- outputs ``logits`` f32 **[B, n_steps, C]** (batch-major: each stream's chunk is one contiguous block;
+  already softmax-ed, as in every DeepSpeech export), ``new_state_c`` and ``new_state_h`` f32 [B, n_cell_dim].
+
+The network (DeepSpeech ``create_model``): three dense layers with ReLU clipped at ``relu_clip``, an LSTM
+(TF ``LSTMCell`` with forget_bias 0: one FC on concat([x_t, h_{t-1}]) -> gates i, j, f, o;
+c = sigmoid(f)*c + sigmoid(i)*tanh(j); h = sigmoid(o)*tanh(c)) unrolled over the n_steps timesteps like the
+TFLite export, a fourth clipped dense layer and the output layer with softmax.
+
+Numerics:
+
+- ``"f32"``: float arithmetic (the weights may still be stored int8 + scale, decompressed by the plugin);
+  compile with ``INFERENCE_PRECISION_HINT=f32`` and ``DYNAMIC_QUANTIZATION_GROUP_SIZE=0``.
+- ``"hybrid_int8"``: TFLite's dynamic-range ("hybrid") FULLY_CONNECTED arithmetic: every FC input row is
+  quantized at run time (symmetric, scale max|x|/127, round half away from zero) and multiplied in int32 with
+  the int8 weights. OpenVINO's CPU plugin does exactly that when its dynamic-quantization group covers a whole
+  row, and the group size is one setting per compiled model; so every FC input is zero-padded to one width
+  K_pad (zeros change neither max|x| nor the dot products) and the model is compiled with
+  ``DYNAMIC_QUANTIZATION_GROUP_SIZE=K_pad`` and ``INFERENCE_PRECISION_HINT=f32`` (``ov_config`` below).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConversionError
+from .spec import AcousticWeights
+
+__all__ = ["build_acoustic_model", "numerics_config", "padded_width", "NUMERICS"]
+
+NUMERICS = ("hybrid_int8", "f32")
+
+
+def padded_width(weights: AcousticWeights) -> int:
+    """The common FC input width of hybrid_int8 graphs: the widest K, rounded up to a multiple of 64."""
+    k = max(getattr(weights, n).shape[0] for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w",
+                                                    "layer5_w", "layer6_w"))
+    return -(-k // 64) * 64
+
+
+def numerics_config(mode: str, weights: AcousticWeights) -> dict[str, Any]:
+    """The ``numerics`` entry of pyds.json: the mode and the OpenVINO compile settings it needs."""
+    if mode == "hybrid_int8":
+        group = str(padded_width(weights))
+    elif mode == "f32":
+        group = "0"
+    else:
+        raise ConversionError(f"unknown numerics '{mode}' (expected one of {', '.join(NUMERICS)})")
+    return {"mode": mode, "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": group}}
+
+
+def _quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-output-channel int8 of float weights [K, N] (for --precision int8 of float sources)."""
+    scale = np.abs(w).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    return q, scale.astype(np.float32)
+
+
+def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_context: int = 9, n_input: int = 26,
+                         numerics: str = "f32", relu_clip: float = 20.0, int8_weights: bool | None = None,
+                         debug_outputs: bool = False):
+    """Build the acoustic ``openvino.Model`` (dynamic batch) from DeepSpeech weights.
+
+    ``int8_weights``: store the dense weights as int8 constants + per-channel scale (default: when the source
+    had int8 weights; forced by hybrid_int8; float weights are then quantized per channel).
+    ``debug_outputs`` adds, for every FC, outputs ``fc_in:<name>`` (its unpadded input) and ``fc_out:<name>``
+    (its output incl. bias), names layer1, layer2, layer3, lstm_00..lstm_15, layer5, layer6: the hooks a test
+    uses to check each FC against the hybrid integer arithmetic.
+    """
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    if numerics not in NUMERICS:
+        raise ConversionError(f"unknown numerics '{numerics}' (expected one of {', '.join(NUMERICS)})")
+    hybrid = numerics == "hybrid_int8"
+    if int8_weights is None:
+        int8_weights = bool(weights.int8) or hybrid
+    if hybrid and not int8_weights:
+        raise ConversionError("numerics 'hybrid_int8' needs int8 weights")
+    h = weights.n_cell_dim
+    n_classes = weights.n_classes
+    width = (2 * n_context + 1) * n_input
+    if weights.layer1_w.shape[0] != width:
+        raise ConversionError(f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values")
+    k_pad = padded_width(weights)
+    debug: list[Any] = []
+
+    def i64(values: list[int]):
+        return ops.constant(np.array(values, dtype=np.int64))
+
+    shared: dict[str, Any] = {}  # one weight (and bias) node per layer: the 16 LSTM steps share theirs
+
+    def weight_node(key: str):
+        if key in shared:
+            return shared[key]
+        w = getattr(weights, key)
+        k = w.shape[0]
+        if int8_weights:
+            if key in weights.int8:
+                q, scale = weights.int8[key]
+            else:
+                q, scale = _quantize_per_channel(w)
+            n = q.shape[1]
+            scale_n = np.broadcast_to(np.asarray(scale, np.float32), (n,)).copy()
+            pad = k_pad - k if hybrid else 0
+            qt = np.zeros((n, k + pad), np.int8)  # [N, K]: the layout OpenVINO's weight compression expects
+            qt[:, :k] = q.T
+            # a per-channel [N, 1] scale, even for a per-tensor source scale: the pattern the CPU plugin
+            # recognises as compressed weights (Convert -> Multiply) and runs on its int8 kernels
+            node = ops.multiply(ops.convert(ops.constant(qt), ov.Type.f32), ops.constant(scale_n[:, None]))
+            shared[key] = (node, pad, True)
+        else:
+            shared[key] = (ops.constant(np.ascontiguousarray(w, np.float32)), 0, False)
+        return shared[key]
+
+    def fc(x, name: str, key: str, bias: np.ndarray):
+        """x [rows, K] -> x @ W + b, as int8 hybrid (padded) or float."""
+        w, pad, transposed = weight_node(key)
+        xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x
+        y = ops.matmul(xin, w, False, transposed)
+        bkey = key + ":bias"
+        if bkey not in shared:
+            shared[bkey] = ops.constant(np.asarray(bias, np.float32))
+        y = ops.add(y, shared[bkey])
+        if debug_outputs:
+            debug.append((f"fc_in:{name}", x))
+            debug.append((f"fc_out:{name}", y))
+        return y
+
+    def clipped_relu(x):
+        return ops.minimum(ops.relu(x), ops.constant(np.float32(relu_clip)))
+
+    features = ops.parameter([-1, n_steps, 2 * n_context + 1, n_input], ov.Type.f32, name="input_node")
+    c_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_c")
+    h_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_h")
+    for p, name in ((features, "input_node"), (c_in, "previous_state_c"), (h_in, "previous_state_h")):
+        p.output(0).get_tensor().set_names({name})
+
+    x = ops.reshape(features, i64([-1, width]), False)  # rows (b, t), columns window_frame*26 + coef
+    x = clipped_relu(fc(x, "layer1", "layer1_w", weights.layer1_b))
+    x = clipped_relu(fc(x, "layer2", "layer2_w", weights.layer2_b))
+    x = clipped_relu(fc(x, "layer3", "layer3_w", weights.layer3_b))
+    x = ops.reshape(x, i64([-1, n_steps, h]), False)
+    steps = ops.split(x, ops.constant(np.int64(1)), n_steps)
+    c, hs = c_in.output(0), h_in.output(0)
+    outs = []
+    for t in range(n_steps):
+        x_t = ops.squeeze(steps.output(t), i64([1]))
+        z = fc(ops.concat([x_t, hs], 1), f"lstm_{t:02d}", "lstm_w", weights.lstm_b)
+        gates = ops.split(z, ops.constant(np.int64(1)), 4)  # TF order: i, j (candidate), f, o
+        i_g, j_g, f_g, o_g = (gates.output(k) for k in range(4))
+        c = ops.add(ops.multiply(ops.sigmoid(f_g), c), ops.multiply(ops.sigmoid(i_g), ops.tanh(j_g))).output(0)
+        hs = ops.multiply(ops.sigmoid(o_g), ops.tanh(c)).output(0)
+        outs.append(ops.unsqueeze(hs, i64([1])))
+    x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
+    x = clipped_relu(fc(x, "layer5", "layer5_w", weights.layer5_b))
+    x = fc(x, "layer6", "layer6_w", weights.layer6_b)
+    probs = ops.reshape(ops.softmax(x, -1), i64([-1, n_steps, n_classes]), False)
+
+    results = []
+    for node, name in ((probs, "logits"), (c, "new_state_c"), (hs, "new_state_h")):
+        r = ops.result(node)
+        r.output(0).get_tensor().set_names({name})
+        r.input_value(0).get_tensor().set_names({name})
+        results.append(r)
+    for name, node in debug:
+        r = ops.result(node)
+        r.input_value(0).get_tensor().add_names({name})
+        results.append(r)
+    model = ov.Model(results, [features, c_in, h_in], "deepspeech_acoustic")
+    return model
