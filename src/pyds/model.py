@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from . import _core
+from .decoder import Transcript
 from .errors import InvalidAudioError, ModelNotFoundError
 
 if TYPE_CHECKING:
@@ -25,7 +26,54 @@ if TYPE_CHECKING:
 __all__ = ["Model", "Stream", "transcribe", "load_wav"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-Stream = _core.Stream
+
+
+class Stream:
+    """One utterance fed incrementally (DeepSpeech's streaming API). Create with ``Model.create_stream()``.
+
+    ``feed_audio_content`` takes int16/float32 mono chunks of any size at the model's rate;
+    ``intermediate_decode`` reads the current best result without changing anything; ``finish_stream``
+    flushes the buffered audio and returns the final result, after which the stream is finished (``reset``
+    starts a new utterance). One thread at a time per stream; streams of one model run in parallel.
+    """
+
+    def __init__(self, core: _core.Stream, model: Model) -> None:
+        self._core = core
+        self._model = model
+
+    def feed_audio_content(self, chunk: np.ndarray) -> None:
+        """Feed samples (int16 or float32 mono at the model's sample rate)."""
+        self._core.feed_audio_content(chunk)
+
+    def intermediate_decode(self) -> str:
+        """The best transcript of the audio decoded so far (audio still buffered is not included)."""
+        return self._core.intermediate_decode()
+
+    def intermediate_decode_with_metadata(self, num_results: int = 1) -> list[Transcript]:
+        """The ``num_results`` best transcripts so far, with tokens and timings."""
+        return self._model._transcripts(self._core.intermediate_decode_with_metadata(num_results))
+
+    def finish_stream(self) -> str:
+        """Flush the buffered audio and return the final best transcript."""
+        return self._core.finish_stream()
+
+    def finish_stream_with_metadata(self, num_results: int = 1) -> list[Transcript]:
+        """Flush the buffered audio and return the ``num_results`` best final transcripts."""
+        return self._model._transcripts(self._core.finish_stream_with_metadata(num_results))
+
+    def reset(self) -> None:
+        """Start a new utterance: zero state, empty buffers, the same decoder settings."""
+        self._core.reset()
+
+    @property
+    def finished(self) -> bool:
+        """True after ``finish_stream`` until ``reset``."""
+        return self._core.finished
+
+    @property
+    def timesteps(self) -> int:
+        """Timesteps (20 ms frames) decoded so far."""
+        return self._core.timesteps
 
 
 def _resolve_bundle(model: PathLike | None, cache_dir: PathLike | None) -> Path:
@@ -74,6 +122,8 @@ class Model:
             beam_width=beam_width or 0,
         )
         self._bundle_dir = bundle_dir
+        manifest = self.bundle
+        self._frame_step = manifest.feature_win_step_ms / 1000.0
         if scorer is not None:
             self.enable_scorer(scorer)
         elif self._core.bundled_scorer:
@@ -121,13 +171,16 @@ class Model:
         """Transcribe int16 or float32 mono samples at ``sample_rate``; returns the best transcript."""
         return self._core.stt(audio)
 
-    def stt_with_metadata(self, audio: np.ndarray, num_results: int = 1) -> list:
+    def stt_with_metadata(self, audio: np.ndarray, num_results: int = 1) -> list[Transcript]:
         """The ``num_results`` best transcripts (``pyds.decoder.Transcript``: text, confidence, tokens)."""
-        return self._core.stt_with_metadata(audio, num_results)
+        return self._transcripts(self._core.stt_with_metadata(audio, num_results))
 
     def create_stream(self) -> Stream:
         """A new streaming recognizer: ``feed_audio_content``, ``intermediate_decode``, ``finish_stream``."""
-        return self._core.create_stream()
+        return Stream(self._core.create_stream(), self)
+
+    def _transcripts(self, results: list) -> list[Transcript]:
+        return [Transcript._from_core(r, self.alphabet, self._frame_step) for r in results]
 
     def compute_probabilities(self, audio: np.ndarray) -> np.ndarray:
         """Per-timestep class probabilities [T, classes] of the acoustic model (what the decoder sees)."""
