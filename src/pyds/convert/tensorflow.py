@@ -446,6 +446,6 @@ def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: s
     for output in converted.outputs:
         names = {n.split(":")[0] for n in output.get_names()}
         for original, alias in wanted.items():
-            if original in names:
-                output.get_tensor().add_names({alias})
+            if original in names:  # keep the frontend's names ("…:0"), add the guide's and pyds's
+                output.get_tensor().set_names(set(output.get_names()) | {original, alias})
     return converted
