@@ -35,6 +35,8 @@ __all__ = [
     "STATE_H_OUTPUT",
     "load_pb",
     "load_graphdef",
+    "inspect_graphdef",
+    "name_outputs",
     "parse_graphdef",
     "sha256_file",
 ]
@@ -98,9 +100,7 @@ def load_graphdef(
     alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
 ) -> SourceModel:
     """A parsed GraphDef (``_graphdef.GraphDef``) -> ``SourceModel``; shared by the .pb and .pbmm loaders."""
-    nodes = _index(graph, path)
-    weights = extract_weights(nodes, path)
-    metadata = read_metadata(nodes, path, weights, alphabet)
+    nodes, weights, metadata = inspect_graphdef(graph, path, alphabet)
     frontend_model = _frontend_cut(graph, nodes, path, metadata)
     return SourceModel(
         format=fmt,
@@ -114,6 +114,17 @@ def load_graphdef(
 
 
 # --- graph inspection ------------------------------------------------------------------------------------
+
+
+def inspect_graphdef(
+    graph: Any, path: Path, alphabet: str | os.PathLike[str] | Sequence[str] | None = None
+) -> tuple[dict[str, Any], AcousticWeights, dict[str, Any]]:
+    """(nodes by name, weights, metadata) of a DeepSpeech GraphDef, checked; ConversionError if it is not one."""
+    nodes = _index(graph, path)
+    _state_outputs(nodes, path)
+    weights = extract_weights(nodes, path)
+    metadata = read_metadata(nodes, path, weights, alphabet)
+    return nodes, weights, metadata
 
 
 def _index(graph: Any, path: Path) -> dict[str, Any]:
@@ -442,10 +453,23 @@ def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: s
         raise
     except Exception as exc:  # OpenVINO raises RuntimeError/OpConversionFailure with its own text
         raise ConversionError(f"OpenVINO's TensorFlow frontend cannot convert {source}: {exc}") from exc
+    name_outputs(converted, state_c, state_h)
+    return converted
+
+
+def name_outputs(model: Any, state_c: str, state_h: str) -> None:
+    """Give the cut's outputs the names ``logits``, ``new_state_c``, ``new_state_h`` (keeping their own).
+
+    Raises ConversionError when one of the three is not an output of ``model``.
+    """
     wanted = {"logits": "logits", state_c: "new_state_c", state_h: "new_state_h"}
-    for output in converted.outputs:
+    found = set()
+    for output in model.outputs:
         names = {n.split(":")[0] for n in output.get_names()}
         for original, alias in wanted.items():
-            if original in names:  # keep the frontend's names ("…:0"), add the guide's and pyds's
+            if original in names:  # keep the converter's names ("…:0"), add the guide's and pyds's
                 output.get_tensor().set_names(set(output.get_names()) | {original, alias})
-    return converted
+                found.add(alias)
+    missing = set(wanted.values()) - found
+    if missing:
+        raise ConversionError(f"the converted model lacks the output(s) {', '.join(sorted(missing))}")
