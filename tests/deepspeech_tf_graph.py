@@ -1,7 +1,7 @@
 """Builds small DeepSpeech-0.8-style frozen TensorFlow graphs for the converter tests (needs TensorFlow).
 
-The topology is the one DeepSpeech's ``create_inference_graph`` exports (written here from the fact sheet and the
-TF op definitions, not copied): ``input_node`` [1,16,19,26] -> transpose/reshape [-1, 494] -> three dense
+The topology is the one DeepSpeech's ``create_inference_graph`` exports (written here from the fact sheet and
+the TF op definitions, not copied): ``input_node`` [1,16,19,26] -> transpose/reshape [-1, 494] -> three dense
 layers with ReLU clipped at 20 -> BlockLSTM under ``cudnn_lstm/rnn/multi_rnn_cell/cell_0/
 cudnn_compatible_lstm_cell`` with LSTMBlockWrapper's sequence-length masking and ``GatherNd`` final states ->
 layer 5 -> layer 6 -> softmax ``logits``; the MFCC branch ``input_samples`` -> AudioSpectrogram -> Mfcc ->
@@ -89,6 +89,7 @@ def build_frozen_graph(
     language: str | None = "en-US",
     beam_width: int = 500,
     checkpoint_dir: Path | None = None,
+    lstm_op: str = "BlockLSTM",
 ) -> BuiltGraph:
     """Build, freeze and write a DeepSpeech-style graph to ``path``; optionally also save a checkpoint."""
     import tensorflow as tf
@@ -99,11 +100,17 @@ def build_frozen_graph(
     values = make_weights(n_hidden, n_classes, seed)
     h = n_hidden
 
+    stored = dict(values)
+    if lstm_op == "BlockLSTMV2":  # its gate blocks are (i, f, c~, o); BlockLSTM's are (i, c~, f, o)
+        order = np.r_[0:h, 2 * h : 3 * h, h : 2 * h, 3 * h : 4 * h]
+        stored[f"{CELL_SCOPE}/kernel"] = values[f"{CELL_SCOPE}/kernel"][:, order]
+        stored[f"{CELL_SCOPE}/bias"] = values[f"{CELL_SCOPE}/bias"][order]
+
     graph = tf.Graph()
     with graph.as_default():
         variables = {
             name: v1.get_variable(name, initializer=tf.constant(value), use_resource=False)
-            for name, value in values.items()
+            for name, value in stored.items()
         }
         input_node = v1.placeholder(tf.float32, [1, N_STEPS, WINDOW, N_INPUT], name="input_node")
         input_lengths = v1.placeholder(tf.int32, [1], name="input_lengths")
@@ -114,8 +121,12 @@ def build_frozen_graph(
         elif state in ("variable", "resource"):
             use_resource = state == "resource"
             zeros = tf.zeros([1, h], tf.float32)
-            var_c = v1.get_variable("previous_state_c", initializer=zeros, use_resource=use_resource, trainable=False)
-            var_h = v1.get_variable("previous_state_h", initializer=zeros, use_resource=use_resource, trainable=False)
+            var_c = v1.get_variable(
+                "previous_state_c", initializer=zeros, use_resource=use_resource, trainable=False
+            )
+            var_h = v1.get_variable(
+                "previous_state_h", initializer=zeros, use_resource=use_resource, trainable=False
+            )
             prev_c, prev_h = var_c.value(), var_h.value()
         else:
             raise ValueError(state)
@@ -135,24 +146,29 @@ def build_frozen_graph(
         x = dense("layer_2", x)
         x = dense("layer_3", x)
         x = tf.reshape(x, [-1, batch_size, h])
-        with v1.name_scope("cudnn_lstm/rnn/multi_rnn_cell/cell_0/"), v1.name_scope("cudnn_compatible_lstm_cell"):
+        with (
+            v1.name_scope("cudnn_lstm/rnn/multi_rnn_cell/cell_0/"),
+            v1.name_scope("cudnn_compatible_lstm_cell"),
+        ):
             time_len = x.shape[0]
             max_len = tf.cast(tf.reduce_max(input_lengths), tf.int64)
             zeros_peep = tf.zeros([h], tf.float32)
-            _, cs, _, _, _, _, hs = tf.raw_ops.BlockLSTM(
-                seq_len_max=max_len,
-                x=x,
-                cs_prev=prev_c,
-                h_prev=prev_h,
-                w=variables[f"{CELL_SCOPE}/kernel"],
-                wci=zeros_peep,
-                wcf=zeros_peep,
-                wco=zeros_peep,
-                b=variables[f"{CELL_SCOPE}/bias"],
-                forget_bias=forget_bias,
-                cell_clip=-1.0,
-                use_peephole=False,
-            )
+            lstm_args = {
+                "seq_len_max": max_len,
+                "x": x,
+                "cs_prev": prev_c,
+                "h_prev": prev_h,
+                "w": variables[f"{CELL_SCOPE}/kernel"],
+                "wci": zeros_peep,
+                "wcf": zeros_peep,
+                "wco": zeros_peep,
+                "b": variables[f"{CELL_SCOPE}/bias"],
+                "cell_clip": -1.0,
+                "use_peephole": False,
+            }
+            if lstm_op == "BlockLSTM":
+                lstm_args["forget_bias"] = forget_bias
+            _, cs, _, _, _, _, hs = getattr(tf.raw_ops, lstm_op)(**lstm_args)
             mask = tf.transpose(tf.sequence_mask(input_lengths, time_len, dtype=tf.float32), [1, 0])
             mask = tf.tile(tf.expand_dims(mask, -1), [1, 1, h])
             outputs = hs * mask
@@ -166,15 +182,19 @@ def build_frozen_graph(
         x = dense("layer_6", x, relu=False)
         raw = tf.reshape(x, [-1, batch_size, n_classes], name="raw_logits")
         probs = tf.nn.softmax(raw, name="logits" if state == "placeholder" else "softmax")
-        new_c = tf.identity(final_c, name="new_state_c")
-        new_h = tf.identity(final_h, name="new_state_h")
+        tf.identity(final_c, name="new_state_c")
+        tf.identity(final_h, name="new_state_h")
         output_names = ["logits", "new_state_c", "new_state_h", "mfccs"]
         if state != "placeholder":
             # DeepSpeech 0.5: the new state is written back into the variables when logits is computed.
             state_updates = [v1.assign(var_c, final_c), v1.assign(var_h, final_h)]
             with tf.control_dependencies(state_updates):
                 tf.identity(probs, name="logits")
-            v1.group(v1.assign(var_c, tf.zeros([1, h])), v1.assign(var_h, tf.zeros([1, h])), name="initialize_state")
+            v1.group(
+                v1.assign(var_c, tf.zeros([1, h])),
+                v1.assign(var_h, tf.zeros([1, h])),
+                name="initialize_state",
+            )
             output_names.append("initialize_state")
 
         samples = v1.placeholder(tf.float32, [512], name="input_samples")
@@ -205,7 +225,12 @@ def build_frozen_graph(
             sess.run(v1.global_variables_initializer())
             if saver is not None:
                 checkpoint_dir.mkdir(parents=True, exist_ok=True)
-                saver.save(sess, str(checkpoint_dir / "best_dev"), global_step=1234, latest_filename="best_dev_checkpoint")
+                saver.save(
+                    sess,
+                    str(checkpoint_dir / "best_dev"),
+                    global_step=1234,
+                    latest_filename="best_dev_checkpoint",
+                )
             frozen = v1.graph_util.convert_variables_to_constants(
                 sess,
                 graph.as_graph_def(),
@@ -214,7 +239,7 @@ def build_frozen_graph(
             )
     frozen = v1.graph_util.extract_sub_graph(frozen, output_names)
     path.write_bytes(frozen.SerializeToString())
-    return BuiltGraph(path, state, version, labels, values, checkpoint_dir)
+    return BuiltGraph(path, state, version, labels, values, checkpoint_dir, {"forget_bias": forget_bias})
 
 
 class TFRunner:

@@ -129,9 +129,10 @@ def _build() -> dict[str, Any]:
                 field.oneof_index = 0
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
-    return {
-        full: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{full}")) for full in _SCHEMA
-    }
+    get_class = getattr(message_factory, "GetMessageClass", None)  # protobuf >= 4.21
+    if get_class is None:
+        get_class = message_factory.MessageFactory(pool).GetPrototype
+    return {full: get_class(pool.FindMessageTypeByName(f"{_PACKAGE}.{full}")) for full in _SCHEMA}
 
 
 _CLASSES = _build()
@@ -206,7 +207,8 @@ def tensor_to_numpy(tensor: Any) -> np.ndarray:
     if tensor.tensor_content:
         if len(tensor.tensor_content) != count * dtype.itemsize:
             raise ValueError(
-                f"tensor_content has {len(tensor.tensor_content)} bytes, shape {shape} needs {count * dtype.itemsize}"
+                f"tensor_content has {len(tensor.tensor_content)} bytes, "
+                f"shape {shape} needs {count * dtype.itemsize}"
             )
         return np.frombuffer(tensor.tensor_content, dtype=dtype).reshape(shape).copy()
     values = getattr(tensor, _VAL_FIELD[tensor.dtype])

@@ -1,13 +1,13 @@
-"""The legacy backend: OpenVINO's Model Optimizer (``mo``) command line, exactly as OpenVINO's DeepSpeech guide
-runs it, in a subprocess.
+"""The legacy backend: OpenVINO's Model Optimizer (``mo``) command line, exactly as OpenVINO's DeepSpeech
+guide runs it, in a subprocess.
 
 ``mo`` left OpenVINO in 2025; openvino-dev 2024.6 with its ``[tensorflow2]`` extra still works, in a separate
 venv. pyds finds it through ``PYDS_MO`` (the path of the ``mo`` executable) or on ``PATH``. The command is the
 guide's (and Open Model Zoo's)::
 
-    mo --input_model output_graph.pb \\
-       --input "input_lengths->[16],input_node[1,16,19,26],previous_state_h[1,2048],previous_state_c[1,2048]" \\
-       --output "…/cudnn_compatible_lstm_cell/GatherNd_1,…/cudnn_compatible_lstm_cell/GatherNd,logits"
+  mo --input_model output_graph.pb \\
+  --input "input_lengths->[16],input_node[1,16,19,26],previous_state_h[1,2048],previous_state_c[1,2048]" \\
+  --output "…/cudnn_compatible_lstm_cell/GatherNd_1,…/cudnn_compatible_lstm_cell/GatherNd,logits"
 
 plus ``--compress_to_fp16=False`` (float sources stay f32) and an output directory. ``mo`` itself turns state
 variables into inputs, so a ``.pb`` goes to it untouched; a ``.pbmm`` goes as the ``.pb`` rebuilt from it. The
@@ -26,7 +26,14 @@ from pathlib import Path
 
 from ..errors import ConversionError
 from .spec import SourceModel
-from .tensorflow import STATE_C_OUTPUT, STATE_H_OUTPUT, _state_outputs, inspect_graphdef, name_outputs, parse_graphdef
+from .tensorflow import (
+    STATE_C_OUTPUT,
+    STATE_H_OUTPUT,
+    _state_outputs,
+    inspect_graphdef,
+    name_outputs,
+    parse_graphdef,
+)
 
 __all__ = ["find_mo", "mo_command", "convert_with_mo", "INSTALL_HINT"]
 
@@ -39,7 +46,7 @@ DEFAULT_TIMEOUT_S = 1800.0
 
 
 def find_mo() -> Path:
-    """The ``mo`` executable: ``$PYDS_MO``, else ``mo`` on PATH; ConversionError with install steps if none."""
+    """The ``mo`` executable: ``$PYDS_MO``, else ``mo`` on PATH; or ConversionError with install steps."""
     configured = os.environ.get("PYDS_MO")
     if configured:
         path = Path(configured).expanduser()
@@ -150,7 +157,9 @@ def convert_with_mo(
         try:
             core = ov.Core()
             # Read the weights into memory: the IR's temp dir is gone when this returns.
-            model = core.read_model(str(xml), weights=str(xml.with_suffix(".bin")), config={"ENABLE_MMAP": False})
+            model = core.read_model(
+                str(xml), weights=str(xml.with_suffix(".bin")), config={"ENABLE_MMAP": False}
+            )
         except Exception as exc:
             raise ConversionError(f"cannot read the IR mo wrote for {path}: {exc}") from exc
     name_outputs(model, state_c, state_h)

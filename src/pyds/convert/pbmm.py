@@ -1,4 +1,4 @@
-"""TensorFlow's memmapped package format (the DeepSpeech release ``.pbmm``): read it back into a GraphDef, write it.
+"""TensorFlow's memmapped package format (the DeepSpeech release ``.pbmm``): read back as a GraphDef, written.
 
 Layout (fact sheet §3.5): tensor regions, each starting on a 64-byte boundary from the start of the file;
 then the GraphDef (region ``memmapped_package://.``); then a ``MemmappedFileSystemDirectory`` proto listing
@@ -51,14 +51,18 @@ def _directory(data: bytes | mmap.mmap | memoryview, what: str) -> tuple[dict[st
         raise ConversionError(f"{what} is not a TensorFlow memmapped package (.pbmm): {exc}") from exc
     elements = sorted(directory.element, key=lambda e: e.offset)
     if not elements or GRAPH_REGION not in {e.name for e in elements}:
-        raise ConversionError(f"{what} is not a TensorFlow memmapped package (.pbmm): no {GRAPH_REGION} region")
+        raise ConversionError(
+            f"{what} is not a TensorFlow memmapped package (.pbmm): no {GRAPH_REGION} region"
+        )
     regions: dict[str, tuple[int, int]] = {}
     for i, element in enumerate(elements):
         # Older writers store no length: a region runs to the next one, the last to the directory.
         end = elements[i + 1].offset if i + 1 < len(elements) else dir_offset
         length = element.length or end - element.offset
         if element.offset + length > dir_offset:
-            raise ConversionError(f"{what}: region {element.name!r} runs past the package directory (truncated?)")
+            raise ConversionError(
+                f"{what}: region {element.name!r} runs past the package directory (truncated?)"
+            )
         regions[element.name] = (int(element.offset), int(length))
     return regions, dir_offset
 
@@ -74,7 +78,7 @@ def is_pbmm(path: str | os.PathLike[str]) -> bool:
 
 
 def read_pbmm_graphdef(data: bytes | mmap.mmap | memoryview, what: str) -> Any:
-    """The package's GraphDef with every ImmutableConst turned back into a Const holding its region's bytes."""
+    """The package's GraphDef, every ImmutableConst turned back into a Const holding its region's bytes."""
     regions, _ = _directory(data, what)
     offset, length = regions[GRAPH_REGION]
     graph = parse_graphdef(bytes(data[offset : offset + length]), f"{what} (its GraphDef region)")

@@ -1,11 +1,11 @@
 """Frozen DeepSpeech 0.6–0.9 TensorFlow graphs (``.pb``; ``.pbmm`` via ``pbmm.py``) -> ``SourceModel``.
 
-The frontend model is exactly the cut of OpenVINO's DeepSpeech guide and of Open Model Zoo's ``mo`` arguments:
-``input_lengths`` frozen to [16]; inputs ``input_node`` [1,16,19,26], ``previous_state_c``/``previous_state_h``
-[1,H]; outputs ``logits`` and the LSTM's final states ``…/cudnn_compatible_lstm_cell/GatherNd`` (c) and
-``…/GatherNd_1`` (h). It is made with OpenVINO's FrontEnd API (``extract_subgraph``, ``set_partial_shape``,
-``set_tensor_value``), which ``openvino.convert_model`` does not expose. The MFCC branch (AudioSpectrogram, Mfcc)
-and the metadata constants fall outside the cut.
+The frontend model is exactly the cut of OpenVINO's DeepSpeech guide and of Open Model Zoo's ``mo``
+arguments: ``input_lengths`` frozen to [16]; inputs ``input_node`` [1,16,19,26], ``previous_state_c``/
+``previous_state_h`` [1,H]; outputs ``logits`` and the LSTM's final states
+``…/cudnn_compatible_lstm_cell/GatherNd`` (c) and ``…/GatherNd_1`` (h). It is made with OpenVINO's FrontEnd
+API (``extract_subgraph``, ``set_partial_shape``, ``set_tensor_value``), which ``openvino.convert_model`` does
+not expose. The MFCC branch (AudioSpectrogram, Mfcc) and the metadata constants fall outside the cut.
 
 The GraphDef is read with a minimal protobuf schema (``_graphdef.py``): TensorFlow is not needed at run time.
 When the state lives in variables (``VariableV2`` as in DeepSpeech 0.5 and the OpenVINO guide, or resource
@@ -88,7 +88,9 @@ def load_pb(
     except OSError as exc:
         raise ConversionError(f"cannot read {path}: {exc}") from exc
     graph = parse_graphdef(data, str(path))
-    return load_graphdef(graph, path=path, fmt="pb", sha256=hashlib.sha256(data).hexdigest(), alphabet=alphabet)
+    return load_graphdef(
+        graph, path=path, fmt="pb", sha256=hashlib.sha256(data).hexdigest(), alphabet=alphabet
+    )
 
 
 def load_graphdef(
@@ -119,7 +121,7 @@ def load_graphdef(
 def inspect_graphdef(
     graph: Any, path: Path, alphabet: str | os.PathLike[str] | Sequence[str] | None = None
 ) -> tuple[dict[str, Any], AcousticWeights, dict[str, Any]]:
-    """(nodes by name, weights, metadata) of a DeepSpeech GraphDef, checked; ConversionError if it is not one."""
+    """(nodes by name, weights, metadata) of a DeepSpeech GraphDef; ConversionError if it is not one."""
     nodes = _index(graph, path)
     _state_outputs(nodes, path)
     weights = extract_weights(nodes, path)
@@ -218,7 +220,9 @@ def extract_weights(nodes: dict[str, Any], path: Path) -> AcousticWeights:
     kernel = _const_value(nodes, inputs[4], path)
     bias = _const_value(nodes, inputs[8], path).copy()
     if lstm.attr["use_peephole"].b:
-        raise ConversionError(f"{path}: {lstm.name} uses peephole connections, which DeepSpeech never exports")
+        raise ConversionError(
+            f"{path}: {lstm.name} uses peephole connections, which DeepSpeech never exports"
+        )
     if "cell_clip" in lstm.attr and lstm.attr["cell_clip"].f > 0:
         raise ConversionError(f"{path}: {lstm.name} clips its cell state, which DeepSpeech never exports")
     if kernel.ndim != 2 or bias.ndim != 1 or kernel.shape[1] % 4 or bias.shape[0] != kernel.shape[1]:
@@ -330,11 +334,13 @@ def read_metadata(
         serialized = _scalar(nodes, "metadata_alphabet", path)
         labels, utf8 = parse_alphabet(bytes(serialized), f"{path}: metadata_alphabet")
     else:
-        raise ConversionError(f"{path} has no metadata_alphabet: give the model's alphabet.txt (alphabet=...)")
+        raise ConversionError(
+            f"{path} has no metadata_alphabet: give the model's alphabet.txt (alphabet=...)"
+        )
     if len(labels) + 1 != weights.n_classes:
         raise ConversionError(
-            f"{path}: the alphabet has {len(labels)} labels but the model outputs {weights.n_classes} classes "
-            f"(labels + 1 blank); this alphabet does not belong to this model"
+            f"{path}: the alphabet has {len(labels)} labels but the model outputs {weights.n_classes} "
+            "classes (labels + 1 blank); this alphabet does not belong to this model"
         )
     meta["alphabet"], meta["utf8_mode"] = labels, utf8
 
@@ -348,7 +354,9 @@ def read_metadata(
 
     shape = _placeholder_shape(nodes["input_node"])
     if shape is None or len(shape) != 4 or shape[2] < 1 or shape[2] % 2 == 0 or shape[3] < 1:
-        raise ConversionError(f"{path}: input_node has shape {shape}, expected [1, n_steps, 2*n_context+1, n_input]")
+        raise ConversionError(
+            f"{path}: input_node has shape {shape}, expected [1, n_steps, 2*n_context+1, n_input]"
+        )
     meta["n_steps"] = shape[1] if shape[1] > 0 else N_STEPS_DEFAULT
     meta["n_context"] = (shape[2] - 1) // 2
     meta["n_input"] = shape[3]
@@ -374,8 +382,8 @@ def _state_variables_to_placeholders(graph: Any, nodes: dict[str, Any], n_cell: 
     """Rewrite state variables as [1,H] float placeholders of the same name; True if anything changed.
 
     Reads of a variable (``…/read`` Identity of a VariableV2, ReadVariableOp of a resource) then read the
-    placeholder. The ops that wrote the variable (Assign, AssignVariableOp, the ``initialize_state`` group) are
-    removed, with every control dependency on them, so the frontend sees a pure function of its inputs.
+    placeholder. The ops that wrote the variable (Assign, AssignVariableOp) are removed, with every control
+    dependency on them, so the frontend sees a pure function of its inputs.
     """
     state_vars = {n for n in _STATE_INPUTS if nodes[n].op in _VARIABLE_OPS}
     if not state_vars:
@@ -383,7 +391,9 @@ def _state_variables_to_placeholders(graph: Any, nodes: dict[str, Any], n_cell: 
     writers = {
         n.name
         for n in graph.node
-        if n.op in ("Assign", "AssignVariableOp", "AssignAdd", "AssignSub") and n.input and _producer(n.input[0]) in state_vars
+        if n.op in ("Assign", "AssignVariableOp", "AssignAdd", "AssignSub")
+        and n.input
+        and _producer(n.input[0]) in state_vars
     }
     for i in reversed(range(len(graph.node))):
         if graph.node[i].name in writers:
@@ -422,7 +432,9 @@ def _frontend_cut(graph: Any, nodes: dict[str, Any], path: Path, metadata: dict[
         return convert_cut(source, metadata, state_c, state_h, has_lengths="input_lengths" in nodes)
 
 
-def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: str, *, has_lengths: bool) -> Any:
+def convert_cut(
+    source: Path, metadata: dict[str, Any], state_c: str, state_h: str, *, has_lengths: bool
+) -> Any:
     """Run OpenVINO's TF frontend on ``source`` with the guide's inputs, outputs and frozen ``input_lengths``.
 
     The outputs also get the tensor names ``logits``, ``new_state_c`` and ``new_state_h``.
@@ -438,7 +450,11 @@ def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: s
         place = model.get_place_by_tensor_name
         inputs = [place("input_node"), place("previous_state_c"), place("previous_state_h")]
         outputs = [place("logits"), place(state_c), place(state_h)]
-        missing = [n for n, p in zip(("input_node", *_STATE_INPUTS, "logits", state_c, state_h), inputs + outputs) if p is None]
+        missing = [
+            n
+            for n, p in zip(("input_node", *_STATE_INPUTS, "logits", state_c, state_h), inputs + outputs)
+            if p is None
+        ]
         if missing:
             raise ConversionError(f"{source}: OpenVINO's TF frontend finds no tensor(s) {', '.join(missing)}")
         if has_lengths:
