@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import struct
 import tempfile
 from pathlib import Path
@@ -70,7 +71,7 @@ def _compile(model):
     return ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request()
 
 
-def _max_diffs_vs_tf(built, model, seed: int = 7) -> list[float]:
+def _max_diffs_vs_tf(built, model, seed: int = 7, batch_major: bool = False) -> list[float]:
     """Max |IR - TF| over logits and both states, per chunk, with each side carrying its own state."""
     runner = tf_graph.TFRunner(built)
     request = _compile(model)
@@ -84,6 +85,9 @@ def _max_diffs_vs_tf(built, model, seed: int = 7) -> list[float]:
                 {"input_node": chunk, "previous_state_c": c_state, "previous_state_h": h_state}
             )
             logits, c_state, h_state = (np.array(out[k]) for k in ("logits", "new_state_c", "new_state_h"))
+            if batch_major:  # the bundle layout [1, n_steps, C]
+                assert logits.shape == (1, probs.shape[0], probs.shape[2])
+                logits = logits.transpose(1, 0, 2)
             assert logits.shape == probs.shape
             diffs.append(
                 max(np.abs(logits - probs).max(), np.abs(c_state - tc).max(), np.abs(h_state - th).max())
@@ -388,6 +392,49 @@ def test_checkpoint_weights_equal_the_frozen_graphs(graphs, tmp_path):
         load_checkpoint(tmp_path, alphabet=built.labels)
 
 
+def test_checkpoint_metadata_from_flags_and_alphabet_beside_it(graphs, tmp_path):
+    from pyds.convert.checkpoint import load_checkpoint
+
+    built = graphs("placeholder")
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(built.checkpoint_dir, ckpt)
+    with pytest.raises(ConversionError, match="no alphabet"):
+        load_checkpoint(ckpt)
+    (ckpt / "flags.txt").write_text(
+        "--audio_sample_rate=8000\n--export_beam_width=1024\n--export_language=de-DE\n--n_steps=16\n"
+        "--feature_win_len=32\n--nobytes_output_mode\n--alphabet_config_path=data/alphabet.txt\n"
+    )
+    (ckpt / "data").mkdir()
+    (ckpt / "data" / "alphabet.txt").write_text(" \na\nb\nc\n")
+    src = load_checkpoint(ckpt)
+    meta = src.metadata
+    assert meta["alphabet"] == [" ", "a", "b", "c"] and not meta["utf8_mode"]
+    assert (meta["sample_rate"], meta["beam_width"], meta["language"]) == (8000, 1024, "de-DE")
+    assert meta["n_context"] == 9 and meta["n_cell_dim"] == 32
+    (ckpt / "alphabet.txt").write_text("w\nx\ny\nz\n")  # beside the checkpoint wins over the flags
+    assert load_checkpoint(ckpt, beam_width=7).metadata["alphabet"] == ["w", "x", "y", "z"]
+    assert load_checkpoint(ckpt, beam_width=7).metadata["beam_width"] == 7
+    with pytest.raises(ConversionError, match="unknown"):
+        load_checkpoint(ckpt, n_hidden=4)
+
+
+def test_load_dispatches_by_format(graphs, tmp_path):
+    """``tensorflow.load(path, fmt)``: the entry point convert_model uses, with or without the frontend."""
+    from pyds.convert.pbmm import write_pbmm
+    from pyds.convert.tensorflow import load
+
+    built = graphs("placeholder")
+    pbmm = write_pbmm(built.path, tmp_path / "m.pbmm")
+    assert load(built.path).format == "pb" and load(pbmm).format == "pbmm"
+    lean = load(pbmm, "pbmm", with_frontend=False)
+    assert lean.frontend_model is None and lean.weights is not None
+    src = load(built.checkpoint_dir, alphabet=built.labels)
+    assert src.format == "checkpoint" and src.frontend_model is None
+    assert load(built.checkpoint_dir, "checkpoint", alphabet=built.labels).metadata == src.metadata
+    with pytest.raises(ConversionError, match="not a TensorFlow format"):
+        load(built.path, "tflite")
+
+
 # --- bad inputs -------------------------------------------------------------------------------------------
 
 
@@ -498,24 +545,52 @@ def test_mo_missing_gives_install_steps(monkeypatch, graphs, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["placeholder.pb", "variable.pbmm"])
-def test_mo_backend_matches_tensorflow(graphs, tmp_path, case):
+def test_mo_backend_source_model_matches_tensorflow(graphs):
+    """convert_with_mo on the guide's case, a frozen .pb with placeholder state."""
     from pyds.convert.mo import convert_with_mo
-    from pyds.convert.pbmm import write_pbmm
     from pyds.convert.tensorflow import load_pb
 
     _mo_or_skip()
-    state, ext = case.split(".")
-    built = graphs(state)
-    path = built.path if ext == "pb" else write_pbmm(built.path, tmp_path / "model.pbmm")
-    src = convert_with_mo(path)
-    assert src.format == ext and src.metadata == load_pb(built.path).metadata
-    assert {i.get_any_name() for i in src.frontend_model.inputs} == {
+    built = graphs("placeholder")
+    src = convert_with_mo(built.path)
+    assert src.format == "pb" and src.metadata == load_pb(built.path, with_frontend=False).metadata
+    names = {i.get_any_name() for i in src.frontend_model.inputs}
+    assert names == {"input_node", "previous_state_c", "previous_state_h"}
+    assert max(_max_diffs_vs_tf(built, src.frontend_model, seed=17)) <= TOL
+
+
+@pytest.mark.slow
+def test_mo_convert_ir_writes_the_bundle_layout(graphs, tmp_path):
+    """convert_ir (convert_model's mo backend) on a .pbmm of a variable-state graph: IR with the bundle io."""
+    import openvino as ov
+
+    from pyds.convert.mo import convert_ir
+    from pyds.convert.pbmm import write_pbmm
+    from pyds.convert.tensorflow import load
+
+    _mo_or_skip()
+    built = graphs("variable")
+    pbmm = write_pbmm(built.path, tmp_path / "model.pbmm")
+    work = tmp_path / "work"
+    work.mkdir()
+    source = load(pbmm, "pbmm", with_frontend=False)
+    assert source.frontend_model is None
+    with pytest.raises(ConversionError, match="f32"):
+        convert_ir(source, work, precision="int8")
+    xml = convert_ir(source, work)
+    assert xml == work / "acoustic.xml" and xml.with_suffix(".bin").is_file()
+    model = ov.Core().read_model(str(xml))
+    io = {n for p in list(model.inputs) + list(model.outputs) for n in p.get_names()}
+    assert {
         "input_node",
         "previous_state_c",
         "previous_state_h",
-    }
-    assert max(_max_diffs_vs_tf(built, src.frontend_model, seed=17)) <= TOL
+        "logits",
+        "new_state_c",
+        "new_state_h",
+    } <= io
+    assert tuple(model.output("logits").get_partial_shape().to_shape()) == (1, 16, 5)
+    assert max(_max_diffs_vs_tf(built, model, seed=19, batch_major=True)) <= TOL
 
 
 def test_mo_command_is_the_guides():

@@ -16,13 +16,15 @@ weights and metadata come from pyds's own reading of the graph, the frontend mod
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ..errors import ConversionError
 from .spec import SourceModel
@@ -33,9 +35,10 @@ from .tensorflow import (
     inspect_graphdef,
     name_outputs,
     parse_graphdef,
+    sha256_file,
 )
 
-__all__ = ["find_mo", "mo_command", "convert_with_mo", "INSTALL_HINT"]
+__all__ = ["find_mo", "mo_command", "run_mo", "convert_with_mo", "convert_ir", "INSTALL_HINT"]
 
 INSTALL_HINT = (
     "the mo backend needs OpenVINO's legacy Model Optimizer, which is not installed. Install it in its own "
@@ -93,34 +96,35 @@ def mo_command(
     ]
 
 
-def convert_with_mo(
-    path: str | os.PathLike[str],
-    *,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-) -> SourceModel:
-    """Load a DeepSpeech ``.pb``/``.pbmm`` with ``mo`` making the frontend model (see the module doc).
+def _read_graph(path: Path, fmt: str) -> Any:
+    from .pbmm import read_pbmm_graphdef
 
-    The returned ``SourceModel`` is the one ``load_pb``/``load_pbmm`` give, except that ``frontend_model`` is
-    ``mo``'s IR (outputs named ``logits``, ``new_state_c``, ``new_state_h`` as well as their graph names).
-    Raises ConversionError when ``mo`` is absent (with install steps), fails (with its last output lines) or
-    the file is not a DeepSpeech graph.
-    """
-    from .pbmm import is_pbmm, read_pbmm_graphdef
-
-    path = Path(path)
-    mo = find_mo()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConversionError(f"cannot read {path}: {exc}") from exc
-    fmt = "pbmm" if is_pbmm(path) else "pb"
-    graph = read_pbmm_graphdef(data, str(path)) if fmt == "pbmm" else parse_graphdef(data, str(path))
-    nodes, weights, metadata = inspect_graphdef(graph, path, alphabet)
-    state_c, state_h = _state_outputs(nodes, path)
+    return read_pbmm_graphdef(data, str(path)) if fmt == "pbmm" else parse_graphdef(data, str(path))
 
+
+def run_mo(
+    path: Path,
+    fmt: str,
+    graph: Any,
+    metadata: dict[str, Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Any:
+    """Run the guide's ``mo`` command on a ``.pb`` (or the ``.pb`` rebuilt from a ``.pbmm``).
+
+    Returns mo's IR as an ``openvino.Model`` read into memory, its outputs also named ``logits``,
+    ``new_state_c`` and ``new_state_h``. ``graph`` is the parsed GraphDef (used to find the state outputs and,
+    for a .pbmm, written out for mo).
+    """
     import openvino as ov
 
+    mo = find_mo()
+    nodes = {n.name: n for n in graph.node}
+    state_c, state_h = _state_outputs(nodes, path)
     with tempfile.TemporaryDirectory(prefix="pyds-mo-") as tmp:
         source = path
         if fmt == "pbmm":
@@ -155,20 +159,90 @@ def convert_with_mo(
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise ConversionError(f"mo failed (exit {done.returncode}) on {path}:\n{tail}")
         try:
-            core = ov.Core()
             # Read the weights into memory: the IR's temp dir is gone when this returns.
-            model = core.read_model(
+            model = ov.Core().read_model(
                 str(xml), weights=str(xml.with_suffix(".bin")), config={"ENABLE_MMAP": False}
             )
         except Exception as exc:
             raise ConversionError(f"cannot read the IR mo wrote for {path}: {exc}") from exc
     name_outputs(model, state_c, state_h)
+    return model
+
+
+def convert_with_mo(
+    path: str | os.PathLike[str],
+    *,
+    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> SourceModel:
+    """Load a DeepSpeech ``.pb``/``.pbmm`` with ``mo`` making the frontend model (see the module doc).
+
+    The returned ``SourceModel`` is the one ``load_pb``/``load_pbmm`` give, except that ``frontend_model`` is
+    ``mo``'s IR (outputs named ``logits``, ``new_state_c``, ``new_state_h`` as well as their graph names;
+    logits time-major [n_steps, 1, C] as in the graph). Raises ConversionError when ``mo`` is absent (with
+    install steps), fails (with its last output lines) or the file is not a DeepSpeech graph.
+    """
+    from .pbmm import is_pbmm
+
+    path = Path(path)
+    find_mo()  # fail fast, before parsing a large graph
+    fmt = "pbmm" if is_pbmm(path) else "pb"
+    graph = _read_graph(path, fmt)
+    _, weights, metadata = inspect_graphdef(graph, path, alphabet)
+    model = run_mo(path, fmt, graph, metadata, timeout=timeout)
     return SourceModel(
         format=fmt,
         path=path,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_file(path),
         metadata=metadata,
         frontend_model=model,
         weights=weights,
         numerics_hint="f32",
     )
+
+
+def convert_ir(
+    source: SourceModel,
+    work_dir: str | os.PathLike[str],
+    *,
+    precision: str = "fp32",
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Path:
+    """The ``mo`` backend of ``convert_model``: write ``work_dir/acoustic.xml`` (+ .bin) and return its path.
+
+    ``source`` is a loaded ``.pb``/``.pbmm`` (``frontend_model`` may be None). The IR is mo's, with the
+    bundle's io names (inputs ``input_node``, ``previous_state_c``/``previous_state_h``; outputs ``logits``,
+    ``new_state_c``, ``new_state_h``) and ``logits`` laid out as the bundle wants, [1, n_steps, C]
+    (DeepSpeech's graph is time-major [n_steps, 1, C]; at batch 1 that is the same memory). Saved f32.
+    """
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    if source.format not in ("pb", "pbmm"):
+        raise ConversionError(
+            f"{source.path}: the mo backend converts frozen graphs (.pb/.pbmm), not a {source.format}; "
+            "use the default backend"
+        )
+    if precision != "fp32":
+        raise ConversionError(
+            f"the mo backend writes f32 IRs only (precision {precision!r}: use backend ovc)"
+        )
+    find_mo()
+    graph = _read_graph(Path(source.path), source.format)
+    model = run_mo(Path(source.path), source.format, graph, source.metadata, timeout=timeout)
+    n_steps = int(source.metadata["n_steps"])
+    for result in model.get_results():
+        value = result.input_value(0)
+        names = value.get_names() | result.output(0).get_names()
+        if "logits" in names:
+            reshaped = ops.reshape(value, ops.constant(np.array([1, n_steps, -1], np.int64)), False)
+            value.get_tensor().set_names(set())
+            result.input(0).replace_source_output(reshaped.output(0))
+            reshaped.output(0).get_tensor().set_names(names)
+    model.validate_nodes_and_infer_types()
+    xml = Path(work_dir) / "acoustic.xml"
+    try:
+        ov.save_model(model, str(xml), compress_to_fp16=False)
+    except Exception as exc:
+        raise ConversionError(f"cannot write the IR {xml}: {exc}") from exc
+    return xml

@@ -110,6 +110,7 @@ def load_pbmm(
     path: str | os.PathLike[str],
     *,
     alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    with_frontend: bool = True,
 ) -> SourceModel:
     """Load a DeepSpeech ``.pbmm`` as a ``SourceModel`` (format "pbmm"), exactly as its ``.pb`` would load."""
     path = Path(path)
@@ -119,7 +120,9 @@ def load_pbmm(
             graph = read_pbmm_graphdef(data, str(path))
     except (OSError, ValueError) as exc:  # mmap of an empty file raises ValueError
         raise ConversionError(f"cannot read {path}: {exc}") from exc
-    return load_graphdef(graph, path=path, fmt="pbmm", sha256=sha256, alphabet=alphabet)
+    return load_graphdef(
+        graph, path=path, fmt="pbmm", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend
+    )
 
 
 def _region_name(node_name: str, used: set[str]) -> str:

@@ -30,6 +30,7 @@ from . import _graphdef as gd
 from .spec import AcousticWeights, SourceModel
 
 __all__ = [
+    "load",
     "CELL_SCOPE",
     "STATE_C_OUTPUT",
     "STATE_H_OUTPUT",
@@ -47,6 +48,8 @@ STATE_H_OUTPUT = f"{CELL_SCOPE}/GatherNd_1"
 N_STEPS_DEFAULT = 16  # DeepSpeech's export default and the guide's frozen input_lengths
 DEFAULT_BEAM_WIDTH = 500  # DeepSpeech's export_beam_width default; 0.6 graphs carry no beam width
 _STATE_INPUTS = ("previous_state_c", "previous_state_h")
+#: UTF-8 bytes mode: label i is the byte i+1, shown as a latin-1 character (as pyds.decoder does).
+UTF8_LABELS = tuple(bytes([i + 1]).decode("latin-1") for i in range(255))
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
 
 
@@ -71,10 +74,39 @@ def parse_graphdef(data: bytes | memoryview, what: str) -> Any:
     return graph
 
 
+def load(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    with_frontend: bool = True,
+    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+) -> SourceModel:
+    """Load a TensorFlow-family DeepSpeech source: ``fmt`` "pb" | "pbmm" | "checkpoint" (None: detect).
+
+    The one entry point ``convert_model`` needs. ``with_frontend=False`` skips OpenVINO's frontend
+    conversion (``frontend_model`` is then None) when only the weights and metadata are wanted.
+    ``alphabet`` (alphabet.txt path or labels) replaces the source's alphabet and is checked against the
+    output classes; a checkpoint without one uses ``alphabet.txt`` beside it.
+    """
+    from .checkpoint import is_checkpoint, load_checkpoint
+    from .pbmm import is_pbmm, load_pbmm
+
+    if fmt is None:
+        fmt = "checkpoint" if is_checkpoint(path) else "pbmm" if is_pbmm(path) else "pb"
+    if fmt == "pb":
+        return load_pb(path, alphabet=alphabet, with_frontend=with_frontend)
+    if fmt == "pbmm":
+        return load_pbmm(path, alphabet=alphabet, with_frontend=with_frontend)
+    if fmt == "checkpoint":
+        return load_checkpoint(path, alphabet=alphabet)
+    raise ConversionError(f"{path}: format {fmt!r} is not a TensorFlow format (pb, pbmm, checkpoint)")
+
+
 def load_pb(
     path: str | os.PathLike[str],
     *,
     alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    with_frontend: bool = True,
 ) -> SourceModel:
     """Load a frozen DeepSpeech ``.pb`` (0.6–0.9; state as placeholders or variables) as a ``SourceModel``.
 
@@ -88,8 +120,10 @@ def load_pb(
     except OSError as exc:
         raise ConversionError(f"cannot read {path}: {exc}") from exc
     graph = parse_graphdef(data, str(path))
+    sha256 = hashlib.sha256(data).hexdigest()
+    del data  # a released model is ~190 MB: do not hold it twice
     return load_graphdef(
-        graph, path=path, fmt="pb", sha256=hashlib.sha256(data).hexdigest(), alphabet=alphabet
+        graph, path=path, fmt="pb", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend
     )
 
 
@@ -100,10 +134,11 @@ def load_graphdef(
     fmt: str,
     sha256: str,
     alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    with_frontend: bool = True,
 ) -> SourceModel:
     """A parsed GraphDef (``_graphdef.GraphDef``) -> ``SourceModel``; shared by the .pb and .pbmm loaders."""
     nodes, weights, metadata = inspect_graphdef(graph, path, alphabet)
-    frontend_model = _frontend_cut(graph, nodes, path, metadata)
+    frontend_model = _frontend_cut(graph, nodes, path, metadata) if with_frontend else None
     return SourceModel(
         format=fmt,
         path=path,
@@ -281,8 +316,7 @@ def parse_alphabet(serialized: bytes, what: str) -> tuple[list[str], bool]:
     except struct.error as exc:
         raise ConversionError(f"{what}: serialized alphabet is truncated") from exc
     if count == 255 and records == [(i, bytes([i + 1])) for i in range(255)]:
-        # UTF-8 bytes mode: the labels are raw bytes, shown as latin-1 characters (as pyds.decoder does).
-        return [bytes([i + 1]).decode("latin-1") for i in range(255)], True
+        return list(UTF8_LABELS), True
     try:
         labels = list(_core.Alphabet.from_bytes(serialized).labels)
     except (ValueError, UnicodeDecodeError) as exc:
