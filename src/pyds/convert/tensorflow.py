@@ -208,7 +208,7 @@ def _find_const(nodes: dict[str, Any], names: Sequence[str], path: Path, what: s
 
 
 def _find_lstm(nodes: dict[str, Any], path: Path) -> Any:
-    """The BlockLSTM node behind the state output GatherNd (DeepSpeech's LSTMBlockFusedCell)."""
+    """The graph's BlockLSTM node (DeepSpeech's LSTMBlockFusedCell), by its scope name or as the only one."""
     preferred = f"{CELL_SCOPE}/BlockLSTM"
     if preferred in nodes and nodes[preferred].op in ("BlockLSTM", "BlockLSTMV2"):
         return nodes[preferred]
@@ -254,7 +254,8 @@ def extract_weights(nodes: dict[str, Any], path: Path) -> AcousticWeights:
         raise ConversionError(f"{path}: {lstm.name} has {len(inputs)} inputs, BlockLSTM takes 9")
     kernel = _const_value(nodes, inputs[4], path)
     bias = _const_value(nodes, inputs[8], path).copy()
-    if lstm.attr["use_peephole"].b:
+    # (``in`` first: indexing a protobuf map inserts the key, which would change the graph the frontend reads)
+    if "use_peephole" in lstm.attr and lstm.attr["use_peephole"].b:
         raise ConversionError(
             f"{path}: {lstm.name} uses peephole connections, which DeepSpeech never exports"
         )
