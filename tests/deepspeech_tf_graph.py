@@ -27,11 +27,14 @@ N_STEPS = 16
 WINDOW = 2 * N_CONTEXT + 1
 
 
-def serialize_alphabet(labels: list[str]) -> bytes:
-    """The ``metadata_alphabet`` serialization: uint16 count, then (uint16 index, uint16 length, bytes)."""
+def serialize_alphabet(labels: list[str] | list[bytes]) -> bytes:
+    """The ``metadata_alphabet`` serialization: uint16 count, then (uint16 index, uint16 length, bytes).
+
+    ``bytes`` labels are written as they are (bytes mode: label i is the byte i+1).
+    """
     out = struct.pack("<H", len(labels))
     for i, label in enumerate(labels):
-        raw = label.encode("utf-8")
+        raw = label if isinstance(label, bytes) else label.encode("utf-8")
         out += struct.pack("<HH", i, len(raw)) + raw
     return out
 
@@ -83,7 +86,7 @@ def build_frozen_graph(
     state: str = "placeholder",
     version: int = 6,
     n_hidden: int = 32,
-    labels: list[str] | None = None,
+    labels: list[str] | list[bytes] | None = None,
     seed: int = 0,
     forget_bias: float = 0.0,
     language: str | None = "en-US",

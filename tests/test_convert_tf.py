@@ -48,6 +48,7 @@ def graphs(tf, tmp_path_factory):
         "v5": {"version": 5, "seed": 3, "language": None},
         "forget_bias": {"forget_bias": 1.0, "seed": 4},
         "v2": {"lstm_op": "BlockLSTMV2", "seed": 5},
+        "utf8": {"labels": [bytes([i + 1]) for i in range(255)], "seed": 6},
     }
     cache: dict[str, object] = {}
 
@@ -312,6 +313,15 @@ def test_utf8_bytes_mode_alphabet_is_detected():
     assert utf8 and len(labels) == 255 and labels[31] == " "
     labels, utf8 = parse_alphabet(tf_graph.serialize_alphabet(["é", "ab", " "]), "test")
     assert labels == ["é", "ab", " "] and not utf8
+
+
+def test_bytes_output_mode_graph(graphs):
+    """A graph exported in bytes output mode (256 classes) loads with utf8_mode and the byte labels."""
+    from pyds.convert.tensorflow import load_pb
+
+    src = load_pb(graphs("utf8").path, with_frontend=False)
+    assert src.metadata["utf8_mode"] is True and src.weights.n_classes == 256
+    assert [ord(label) for label in src.metadata["alphabet"]] == list(range(1, 256))
 
 
 # --- .pbmm ------------------------------------------------------------------------------------------------
