@@ -4,6 +4,12 @@
 decodes and resamples a file block by block (soxr's streaming resampler keeps the filter state across
 blocks), so an hour-long recording never sits in memory whole. Integer PCM is scaled by 1/32768 (int16),
 the same scale the feature front end applies to int16 input, so both paths give the same features.
+
+Resampled audio is put back on the int16 grid with TPDF dither (``dither=True``), as sox does when DeepSpeech's
+own client converts a file to 16-bit 16 kHz. The models were trained on 16-bit PCM, where every band holds at
+least quantization noise; a band-limited source (8 kHz telephone audio has nothing above 4 kHz) resampled in
+float would leave the upper mel bands at the log floor, far outside anything the model saw. The dither is
+seeded, so the same file always gives the same samples.
 """
 
 from __future__ import annotations
@@ -147,12 +153,26 @@ def _check_rate(sample_rate: int) -> None:
         raise InvalidArgumentError(f"sample_rate must be a positive integer, not {sample_rate!r}")
 
 
-def load(source: AudioSource, sample_rate: int = 16000) -> np.ndarray:
+class _Dither:
+    """TPDF dither onto the int16 grid; the noise sequence does not depend on how the audio is blocked."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        u = self._rng.random(2 * samples.size).reshape(-1, 2)
+        noise = u[:, 0] - u[:, 1]  # triangular on (-1, 1) LSB
+        q = np.clip(np.round(samples.astype(np.float64) * 32768.0 + noise), -32768, 32767)
+        return (q / 32768.0).astype(np.float32)
+
+
+def load(source: AudioSource, sample_rate: int = 16000, *, dither: bool = True) -> np.ndarray:
     """Decode ``source`` into float32 mono samples in [-1, 1] at ``sample_rate``.
 
     ``source`` is a path (``-`` = standard input), the bytes of an encoded file, or a binary file object.
     Every format the bundled libsndfile reads works (WAV, FLAC, OGG/Vorbis, Opus, MP3, AIFF, ...). Channels
-    are averaged; other rates are resampled with soxr (high quality). Raises ``InvalidAudioError`` naming
+    are averaged; other rates are resampled with soxr (high quality), then dithered onto the int16 grid
+    unless ``dither=False`` (see the module note). Raises ``InvalidAudioError`` naming
     the file for a missing, empty, corrupt or unsupported file, or one holding no samples.
     """
     import soundfile
@@ -172,11 +192,13 @@ def load(source: AudioSource, sample_rate: int = 16000) -> np.ndarray:
     _check_finite(samples, name)
     if rate != sample_rate:
         samples = soxr.resample(samples, rate, sample_rate, quality="HQ")
+        if dither:
+            samples = _Dither()(samples)
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
 def iter_blocks(
-    source: AudioSource, sample_rate: int = 16000, block_seconds: float = 10.0
+    source: AudioSource, sample_rate: int = 16000, block_seconds: float = 10.0, *, dither: bool = True
 ) -> Iterator[np.ndarray]:
     """Yield ``source`` as consecutive float32 mono blocks at ``sample_rate``, decoding incrementally.
 
@@ -200,6 +222,7 @@ def iter_blocks(
             if (rate != sample_rate)
             else None
         )
+        dith = _Dither() if resampler is not None and dither else None
         produced = 0
         while True:
             try:
@@ -213,6 +236,8 @@ def iter_blocks(
             _check_finite(samples, name)
             if resampler is not None:
                 samples = resampler.resample_chunk(np.ascontiguousarray(samples), last=last)
+                if dith is not None:
+                    samples = dith(samples)
             if samples.size:
                 produced += samples.size
                 yield np.ascontiguousarray(samples, dtype=np.float32)
