@@ -43,8 +43,10 @@ def test_44k_stereo_gives_the_16k_features() -> None:
     got = _mfcc("LDC93S1_pcms16le_2_44100.wav")
     other = _mfcc("new-home-in-the-stars-16k.wav")
     full, shape, unrelated = _gap(ref, got), _gap(ref, got, 1), _gap(ref, other, 1, same_length=False)
-    print(f"\n44.1 kHz stereo vs 16 kHz: MFCC relative L2 {full:.4f}, coefficients 1-25 {shape:.4f} "
-          f"(another utterance: {unrelated:.4f})")
+    print(
+        f"\n44.1 kHz stereo vs 16 kHz: MFCC relative L2 {full:.4f}, coefficients 1-25 {shape:.4f} "
+        f"(another utterance: {unrelated:.4f})"
+    )
     # Both channels hold the 16 kHz signal at -3 dB, so the mean is 3 dB quieter: that moves coefficient 0
     # (log energy) only. The cepstral shape is what must match.
     c0 = float(np.median(ref[: got.shape[0], 0] - got[: ref.shape[0], 0]))
@@ -61,8 +63,10 @@ def test_8k_gives_features_close_to_16k() -> None:
     undithered = _mfcc("LDC93S1_pcms16le_1_8000.wav", dither=False)
     other = _mfcc("new-home-in-the-stars-16k.wav")
     full, plain, unrelated = _gap(ref, got), _gap(ref, undithered), _gap(ref, other, same_length=False)
-    print(f"\n8 kHz vs 16 kHz: MFCC relative L2 {full:.4f} with dither, {plain:.4f} without "
-          f"(another utterance: {unrelated:.4f})")
+    print(
+        f"\n8 kHz vs 16 kHz: MFCC relative L2 {full:.4f} with dither, {plain:.4f} without "
+        f"(another utterance: {unrelated:.4f})"
+    )
     # Nothing above 4 kHz survives at 8 kHz, and about a quarter of the mel bands lie there: the gap is real
     # and bounded. Without dither those bands sit at the log floor and the gap exceeds that of a different
     # utterance; with it they hold int16-level noise, as in the 16-bit audio the models were trained on.
@@ -90,8 +94,14 @@ def test_stereo_is_averaged(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "subtype", "ext"),
-    [("WAV", "PCM_24", ".wav"), ("FLAC", "PCM_16", ".flac"), ("OGG", "VORBIS", ".ogg"),
-     ("MP3", "MPEG_LAYER_III", ".mp3"), ("WAV", "PCM_U8", ".wav"), ("WAV", "DOUBLE", ".wav")],
+    [
+        ("WAV", "PCM_24", ".wav"),
+        ("FLAC", "PCM_16", ".flac"),
+        ("OGG", "VORBIS", ".ogg"),
+        ("MP3", "MPEG_LAYER_III", ".mp3"),
+        ("WAV", "PCM_U8", ".wav"),
+        ("WAV", "DOUBLE", ".wav"),
+    ],
 )
 @pytest.mark.parametrize("rate", [8000, 22050, 48000])
 def test_formats_and_rates_come_out_at_16k(tmp_path, fmt: str, subtype: str, ext: str, rate: int) -> None:
