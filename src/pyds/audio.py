@@ -6,10 +6,10 @@ blocks), so an hour-long recording never sits in memory whole. Integer PCM is sc
 the same scale the feature front end applies to int16 input, so both paths give the same features.
 
 Resampled audio is put back on the int16 grid with TPDF dither (``dither=True``), as sox does when
-DeepSpeech's own client converts a file to 16-bit 16 kHz. The models were trained on 16-bit PCM, where every band holds at
-least quantization noise; a band-limited source (8 kHz telephone audio has nothing above 4 kHz) resampled in
-float would leave the upper mel bands at the log floor, far outside anything the model saw. The dither is
-seeded, so the same file always gives the same samples.
+DeepSpeech's own client converts a file to 16-bit 16 kHz. The models were trained on 16-bit PCM, where
+every band holds at least quantization noise; a band-limited source (8 kHz telephone audio has nothing
+above 4 kHz) resampled in float would leave the upper mel bands at the log floor, far outside anything
+the model saw. The dither is seeded, so the same file always gives the same samples.
 """
 
 from __future__ import annotations
