@@ -36,7 +36,7 @@ class VadOptions:
     absolute_floor_db: float = -65.0  # never voiced below this (dBFS)
     floor_rise_db_per_s: float = 3.0  # how fast the floor may climb in non-speech frames
     floor_rise_in_speech_db_per_s: float = 0.3  # and under speech (a louder background, without pauses)
-    warmup: float = 0.5  # the floor starts at the quietest frame of this much audio
+    warmup: float = 2.0  # the floor starts at the quietest frame of this much audio (a look-ahead)
     min_speech: float = 0.1  # less voiced time than this in a segment = a click, dropped
     min_silence: float = 0.35  # a pause shorter than this does not end a segment
     hangover: float = 0.2  # kept after the last voiced frame
