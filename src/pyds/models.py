@@ -240,6 +240,7 @@ def download(
             _transfer(url, part, progress, timeout, target.name)
             break
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response socket
             if exc.code == 404:
                 raise _not_available([(url, target)], f"{url}: not found (HTTP 404)") from exc
             if exc.code == 416 and part.exists():
