@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 
 @dataclass
 class FileServer:
-    """Serves ``files`` (URL path → bytes). ``drop_after[path] = n`` closes the connection after n body
-    bytes on the next ``drop_times[path]`` requests for it. Every request's path and Range header is logged."""
+    """Serves ``files`` (URL path → bytes) on 127.0.0.1.
+
+    ``drop_after[path] = n`` closes the connection after n body bytes on the next ``drop_times[path]``
+    requests for it. Every request's path and Range header is logged.
+    """
 
     files: dict[str, bytes] = field(default_factory=dict)
     drop_after: dict[str, int] = field(default_factory=dict)
