@@ -203,7 +203,7 @@ def _progress(total: int | None, initial: int, desc: str, enabled: bool | None):
         unit_divisor=1024,
         file=sys.stderr,
         disable=(not enabled) if enabled is not None else None,
-        leave=False,
+        leave=True,
     )
 
 
