@@ -251,3 +251,57 @@ def test_espeak_sentences_with_pauses(tmp_path) -> None:
     for (s, e), (a, b) in zip(segments, spans):
         assert s <= a + slack and e >= b - slack
         assert a - s <= int(opts.preroll * SR) + slack and e - b <= int(opts.hangover * SR) + slack
+
+
+_STREAM_SCRIPT = """
+import resource, sys
+from pyds import audio, vad
+path, mode = sys.argv[1], sys.argv[2]
+count = 0
+if mode == "stream":
+    for seg in vad.segments(audio.iter_blocks(path, 16000, 10.0), 16000):
+        count += 1
+else:
+    audio.load(path)
+print(count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_one_hour_file_streams_in_bounded_memory(tmp_path) -> None:
+    """An hour at 8 kHz (resampled to 16 kHz on the way) through the block reader and the segmenter.
+
+    Decoded whole it would be 230 MB of float32 at 16 kHz; streaming must stay far below that.
+    """
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    rate, hour = 8000, 3600
+    path = tmp_path / "hour.wav"
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(path, "w", rate, 1, subtype="PCM_16") as f:
+        for i in range(hour // 10):  # 10 s blocks: 4 s of near-silence, 6 s of noise burst
+            block = (1e-3 * rng.standard_normal(10 * rate)).astype(np.float32)
+            block[4 * rate :] += (0.2 * rng.standard_normal(6 * rate)).astype(np.float32)
+            f.write(block)
+    small = tmp_path / "small.wav"
+    sf.write(small, np.zeros(rate, dtype=np.int16), rate)
+
+    def run(p, mode):
+        done = subprocess.run(
+            [sys.executable, "-c", _STREAM_SCRIPT, str(p), mode],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+        count, kib = done.stdout.split()
+        return int(count), int(kib) * 1024
+
+    _, baseline = run(small, "load")
+    count, peak = run(path, "stream")
+    assert count == hour // 10  # every burst found
+    growth = peak - baseline
+    print(f"\n1-hour file: peak RSS {peak / 2**20:.0f} MiB, {growth / 2**20:.1f} MiB above a 1-s run")
+    assert growth < 64 * 2**20
