@@ -281,7 +281,7 @@ def test_one_hour_file_streams_in_bounded_memory(tmp_path) -> None:
     path = tmp_path / "hour.wav"
     rng = np.random.default_rng(0)
     with sf.SoundFile(path, "w", rate, 1, subtype="PCM_16") as f:
-        for i in range(hour // 10):  # 10 s blocks: 4 s of near-silence, 6 s of noise burst
+        for _ in range(hour // 10):  # 10 s blocks: 4 s of near-silence, 6 s of noise burst
             block = (1e-3 * rng.standard_normal(10 * rate)).astype(np.float32)
             block[4 * rate :] += (0.2 * rng.standard_normal(6 * rate)).astype(np.float32)
             f.write(block)
