@@ -249,7 +249,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                 else:
                     text = formats.format_result(result, args.format)
                     _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
-            except (PydsError, OSError) as exc:
+            except (PydsError, OSError, RuntimeError, ValueError) as exc:  # this file failed; go on
                 failed += 1
                 message = str(exc)
                 _error(message if f.display in message else f"{f.display}: {message}")
@@ -437,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Usage as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except PydsError as exc:  # a model that cannot be found, fetched or loaded
+    except (PydsError, OSError, RuntimeError) as exc:  # a model that cannot be found, fetched or loaded
         _error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:

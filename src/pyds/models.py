@@ -129,6 +129,7 @@ REGISTRY: dict[str, ModelSpec] = {
                     "acoustic",
                     _ARMSPEECH_SDIST_URL,
                     sha256="3b834da11f2d0a1a5079b44dd5d5da2b1955dec56474ba11b4c3793e934787bc",
+                    size=47_356_848,  # the size of the file with this digest
                     pip_sdist="armspeech==0.1.4",
                     member="src/model/model.tflite",
                 ),
