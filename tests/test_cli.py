@@ -172,6 +172,7 @@ def test_missing_inputs_fail_with_a_message_each(cache, tmp_path) -> None:
         ("--hot-word", "word:abc"),
         ("--format", "docx"),
         ("--threads", "-1"),
+        ("--alpha", "0.5"),
     ],
 )
 def test_bad_options_are_usage_errors(cache, tmp_path, args) -> None:

@@ -158,21 +158,28 @@ def transcribe_file(
     if meta.duration <= threshold:
         samples = audio.load(source, rate)
         duration = samples.size / rate
-        transcript = model.stt_with_metadata(samples)[0]
         result.duration = duration
-        result.segments.append(formats.segment_from_transcript(transcript, 0.0, duration))
+        result.segments.append(_recognize(model, samples, 0.0, duration))
         return result
     with _bar(progress, total=round(meta.duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
         done = 0.0
         for segment in vad.segments(audio.iter_blocks(source, rate), rate, options):
             start, end = segment.start / rate, segment.end / rate
-            transcript = model.stt_with_metadata(segment.audio)[0]
-            seg = formats.segment_from_transcript(transcript, start, end)
+            seg = _recognize(model, segment.audio, start, end)
             if seg.text.strip():
                 result.segments.append(seg)
             bar.update(max(0.0, round(end - done, 1)))
             done = max(done, round(end, 1))
+        bar.update(max(0.0, bar.total - bar.n))  # the trailing silence
     return result
+
+
+def _recognize(model: Any, samples: Any, start: float, end: float) -> formats.SegmentResult:
+    """One recognizer call (fresh state) on one stretch of audio, moved to the file's timeline."""
+    transcripts = model.stt_with_metadata(samples)
+    if not transcripts:
+        return formats.SegmentResult(start, end, "", 0.0)
+    return formats.segment_from_transcript(transcripts[0], start, end)
 
 
 def _parse_hot_word(text: str) -> tuple[str, float]:
@@ -204,9 +211,7 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
     if args.threads is not None:
         # DESIGN §3 gives Model no thread option yet; say so instead of silently ignoring the flag.
         _error("--threads is not supported by this build's pyds.Model; using OpenVINO's default")
-    if args.alpha is not None or args.beta is not None:
-        if args.alpha is None or args.beta is None:
-            raise _Usage("--alpha and --beta go together")
+    if args.alpha is not None:
         if scorer is None:
             raise _Usage("--alpha/--beta need a scorer (--scorer PATH)")
         model.set_scorer_alpha_beta(args.alpha, args.beta)
@@ -432,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--beam-width must be a positive integer")
     if getattr(args, "threads", None) is not None and args.threads <= 0:
         parser.error("--threads must be a positive integer")
+    if (getattr(args, "alpha", None) is None) != (getattr(args, "beta", None) is None):
+        parser.error("--alpha and --beta go together")
     try:
         return int(args.func(args))
     except _Usage as exc:
