@@ -266,3 +266,27 @@ def test_resolve_raw_model_converts_once_keyed_by_sha256(cache, armenian_tflite,
     assert models.resolve(copy) == bundle  # same content, same bundle, no second conversion
     assert (bundle / "pyds.json").stat().st_mtime_ns == stamp
     assert list(models.iter_cached_bundles()) == [bundle]
+
+
+def test_concurrent_fetches_download_once(server, cache, monkeypatch) -> None:
+    import threading
+
+    body = _blob(2_000_000, seed=8)
+    server.files["/deepspeech-0.9.3-models.tflite"] = body
+    monkeypatch.setenv("PYDS_MODEL_MIRROR", server.url)
+    results, errors = [], []
+
+    def worker() -> None:
+        try:
+            results.append(models.fetch("deepspeech-0.9.3-en", scorer=False, progress=False)["acoustic"])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(results) == 4 and len(set(results)) == 1
+    assert results[0].read_bytes() == body
+    assert len(server.log) == 1  # the others waited on the lock and found the file

@@ -14,6 +14,7 @@ copy of the files on their own server.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -361,13 +362,33 @@ def _fetch_from_sdist(file: ModelFile, dest: Path, progress: bool | None) -> Pat
     return dest
 
 
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (a lock file) across processes: two fetches never share a .part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock, the atomic rename still protects the result
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def _fetch_file(spec: ModelSpec, file: ModelFile, cache: Path, progress: bool | None) -> Path:
     dest = _download_dir(spec, cache) / file.name
     if dest.exists():
         return dest
-    if file.pip_sdist is not None and _mirror() is None:
-        return _fetch_from_sdist(file, dest, progress)
-    return download(source_url(file), dest, sha256=file.sha256, progress=progress)
+    with _lock(cache / "locks" / f"{spec.name}--{file.name}.lock"):
+        if dest.exists():  # another process fetched it while this one waited
+            return dest
+        if file.pip_sdist is not None and _mirror() is None:
+            return _fetch_from_sdist(file, dest, progress)
+        return download(source_url(file), dest, sha256=file.sha256, progress=progress)
 
 
 def fetch(
@@ -412,6 +433,13 @@ def _is_bundle(path: Path) -> bool:
 def _convert_into(src: Path, final: Path) -> Path:
     """Convert ``src`` into a bundle at ``final`` through a temporary directory renamed into place."""
     if _is_bundle(final):
+        return final
+    with _lock(final.parent.parent / "locks" / f"bundle--{final.name}.lock"):
+        return _convert_locked(src, final)
+
+
+def _convert_locked(src: Path, final: Path) -> Path:
+    if _is_bundle(final):  # converted by another process while this one waited
         return final
     from .convert import convert_model  # the converter pulls in heavy modules; only load it when needed
 
