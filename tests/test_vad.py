@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyds import audio, vad
-from pyds.errors import InvalidArgumentError
+from pyds.errors import InvalidArgumentError, InvalidAudioError
 
 SR = 16000
 
@@ -185,6 +185,8 @@ def test_bad_options() -> None:
         vad.VoiceActivityDetector(SR, vad.VadOptions(hangover=1.0, min_silence=0.3))
     with pytest.raises(InvalidArgumentError):
         vad.VoiceActivityDetector(0)
+    with pytest.raises(InvalidAudioError, match="NaN"):
+        vad.split(np.array([0.0, np.nan] * 400, dtype=np.float32), SR)
 
 
 # -- real speech ------------------------------------------------------------------------------------------

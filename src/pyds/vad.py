@@ -22,9 +22,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidAudioError
 
-__all__ = ["Segment", "Segmenter", "VadOptions", "VoiceActivityDetector", "split"]
+__all__ = ["Segment", "Segmenter", "VadOptions", "VoiceActivityDetector", "segments", "split"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,8 @@ class VoiceActivityDetector:
     def feed(self, samples: np.ndarray) -> list[tuple[int, int]]:
         """Take the next block of mono samples (any length); return the segments completed by it."""
         block = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if not np.isfinite(block).all():
+            raise InvalidAudioError("the audio holds NaN or infinite samples")
         self._samples_seen += block.size
         if self._rest.size:
             block = np.concatenate([self._rest, block])
