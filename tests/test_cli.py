@@ -331,3 +331,29 @@ def test_several_inputs_to_stdout(cache, armenian_bundle) -> None:
     assert [Path(d["source"]).name for d in docs] == ["s003_hy.wav", "s020_hy.wav"]
     rc, out, err = run("transcribe", str(a), str(b), "--model", str(armenian_bundle), cache=cache)
     assert out.splitlines()[0] == f"==> {a} <==" and f"==> {b} <==" in out.splitlines()
+
+
+def test_input_expansion_and_output_names(tmp_path) -> None:
+    from pyds import cli
+
+    (tmp_path / "d" / "deep").mkdir(parents=True)
+    for rel in ("d/a.wav", "d/deep/a.flac", "d/notes.txt", "x/a.mp3"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    files, errors = cli.expand_inputs(
+        [str(tmp_path / "d"), str(tmp_path / "x" / "*.mp3"), str(tmp_path / "d" / "a.wav"), "-", "-"]
+    )
+    assert errors == []
+    assert [f.display for f in files] == [
+        str(tmp_path / "d" / "a.wav"),
+        str(tmp_path / "d" / "deep" / "a.flac"),
+        str(tmp_path / "x" / "a.mp3"),
+        "<stdin>",
+    ]  # each once
+    names = cli._output_paths(files, tmp_path / "out", ".srt")
+    assert names == [
+        tmp_path / "out" / "a.srt",
+        tmp_path / "out" / "deep" / "a.srt",
+        tmp_path / "out" / "a-2.srt",
+        tmp_path / "out" / "stdin.srt",
+    ]
