@@ -63,8 +63,20 @@ def fetch_armenian_model() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               "--ignore-requires-python", "--disable-pip-version-check", "-d", tmp, ARMSPEECH_SDIST]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--ignore-requires-python",
+            "--disable-pip-version-check",
+            "-d",
+            tmp,
+            ARMSPEECH_SDIST,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         sdists = list(Path(tmp).glob("armspeech-*.tar.gz"))
         if done.returncode != 0 or not sdists:

@@ -50,14 +50,18 @@ except ImportError as exc:  # a broken build must say where it looked, not fail 
         "Reinstall with `pip install .`; the core needs the exact openvino release it was built against."
     ) from exc
 
-from . import features, reference
+from . import audio, features, formats, models, reference, vad
 from .model import Model, Stream, load_wav, transcribe
 
 __version__: str = _core.__version__
 
 __all__ = [
     "__version__",
+    "audio",
     "features",
+    "formats",
+    "models",
+    "vad",
     "reference",
     "Model",
     "Stream",

@@ -86,7 +86,7 @@ def _resolve_bundle(model: PathLike | None, cache_dir: PathLike | None) -> Path:
         from .models import resolve
     except ImportError as exc:  # pragma: no cover - the registry ships with the package
         raise ModelNotFoundError(f"{model!r} is not a pyds bundle directory, and the model registry is missing") from exc
-    return Path(resolve(model, cache_dir=cache_dir))
+    return Path(resolve(model, cache=cache_dir))
 
 
 class Model:

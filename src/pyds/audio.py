@@ -1,0 +1,245 @@
+"""Audio input: decode any file libsndfile reads, downmix to mono, resample to the model's rate.
+
+``load`` returns a whole clip as float32 mono samples in [-1, 1] at the requested rate. ``iter_blocks``
+decodes and resamples a file block by block (soxr's streaming resampler keeps the filter state across
+blocks), so an hour-long recording never sits in memory whole. Integer PCM is scaled by 1/32768 (int16),
+the same scale the feature front end applies to int16 input, so both paths give the same features.
+
+Resampled audio is put back on the int16 grid with TPDF dither (``dither=True``), as sox does when
+DeepSpeech's own client converts a file to 16-bit 16 kHz. The models were trained on 16-bit PCM, where
+every band holds at least quantization noise; a band-limited source (8 kHz telephone audio has nothing
+above 4 kHz) resampled in float would leave the upper mel bands at the log floor, far outside anything
+the model saw. The dither is seeded, so the same file always gives the same samples.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, Union
+
+import numpy as np
+
+from .errors import InvalidArgumentError, InvalidAudioError
+
+__all__ = ["AUDIO_EXTENSIONS", "AudioInfo", "AudioSource", "info", "iter_blocks", "load", "source_name"]
+
+# File name endings the CLI picks up when it walks a directory (what libsndfile decodes).
+AUDIO_EXTENSIONS = frozenset(
+    {
+        ".wav",
+        ".wave",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".au",
+        ".snd",
+        ".caf",
+        ".w64",
+        ".rf64",
+        ".voc",
+        ".nist",
+        ".sph",
+    }
+)
+
+AudioSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+
+
+class AudioInfo(NamedTuple):
+    """What the container says about a file, before decoding it."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+    format: str
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def source_name(source: AudioSource) -> str:
+    """A name for ``source`` that error messages and outputs can show."""
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        return "<stdin>" if text == "-" else text
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return str(getattr(source, "name", "<file object>"))
+
+
+def _open(source: AudioSource) -> tuple[object, str]:
+    """Something soundfile can open, and the name to report. ``-`` reads standard input (whole)."""
+    name = source_name(source)
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        if text == "-":
+            # A pipe cannot seek, and most containers need to: read it (compressed) into memory once.
+            return io.BytesIO(sys.stdin.buffer.read()), name
+        path = Path(text)
+        if not path.exists():
+            raise InvalidAudioError(f"{name}: no such file")
+        if path.is_dir():
+            raise InvalidAudioError(f"{name}: is a directory, not an audio file")
+        if path.stat().st_size == 0:
+            raise InvalidAudioError(f"{name}: the file is empty")
+        return text, name
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise InvalidAudioError(f"{name}: no audio data (0 bytes)")
+        return io.BytesIO(bytes(source)), name
+    if hasattr(source, "read"):
+        return source, name
+    raise InvalidArgumentError(
+        f"audio source must be a path, bytes or a binary file object, not {type(source)!r}"
+    )
+
+
+def _soundfile(source: AudioSource):  # -> soundfile.SoundFile
+    import soundfile
+
+    target, name = _open(source)
+    try:
+        handle = soundfile.SoundFile(target)
+    except (soundfile.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
+        raise InvalidAudioError(f"{name}: cannot decode audio ({_reason(exc)})") from exc
+    if handle.samplerate <= 0 or handle.channels <= 0:
+        handle.close()
+        raise InvalidAudioError(
+            f"{name}: invalid header (rate {handle.samplerate}, {handle.channels} channels)"
+        )
+    return handle, name
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # soundfile repeats the file name in its messages; the caller already names the file.
+    if text.startswith("Error opening") and ":" in text:
+        text = text.split(":", 1)[1].strip()
+    return text or type(exc).__name__
+
+
+def info(source: AudioSource) -> AudioInfo:
+    """Frames, sample rate, channels and container format of ``source``, without decoding it."""
+    handle, _ = _soundfile(source)
+    with handle:
+        return AudioInfo(int(handle.frames), int(handle.samplerate), int(handle.channels), str(handle.format))
+
+
+def _mono(block: np.ndarray) -> np.ndarray:
+    """[frames, channels] → [frames] by the mean of the channels (a no-op copy-free view for mono)."""
+    if block.shape[1] == 1:
+        return block[:, 0]
+    return block.mean(axis=1, dtype=np.float32)
+
+
+def _check_finite(samples: np.ndarray, name: str) -> None:
+    if not np.isfinite(samples).all():
+        raise InvalidAudioError(f"{name}: the audio holds NaN or infinite samples")
+
+
+def _check_rate(sample_rate: int) -> None:
+    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise InvalidArgumentError(f"sample_rate must be a positive integer, not {sample_rate!r}")
+
+
+class _Dither:
+    """TPDF dither onto the int16 grid; the noise sequence does not depend on how the audio is blocked."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        u = self._rng.random(2 * samples.size).reshape(-1, 2)
+        noise = u[:, 0] - u[:, 1]  # triangular on (-1, 1) LSB
+        q = np.clip(np.round(samples.astype(np.float64) * 32768.0 + noise), -32768, 32767)
+        return (q / 32768.0).astype(np.float32)
+
+
+def load(source: AudioSource, sample_rate: int = 16000, *, dither: bool = True) -> np.ndarray:
+    """Decode ``source`` into float32 mono samples in [-1, 1] at ``sample_rate``.
+
+    ``source`` is a path (``-`` = standard input), the bytes of an encoded file, or a binary file object.
+    Every format the bundled libsndfile reads works (WAV, FLAC, OGG/Vorbis, Opus, MP3, AIFF, ...). Channels
+    are averaged; other rates are resampled with soxr (high quality), then dithered onto the int16 grid
+    unless ``dither=False`` (see the module note). Raises ``InvalidAudioError`` naming
+    the file for a missing, empty, corrupt or unsupported file, or one holding no samples.
+    """
+    import soundfile
+    import soxr
+
+    _check_rate(sample_rate)
+    handle, name = _soundfile(source)
+    with handle:
+        rate = int(handle.samplerate)
+        try:
+            data = handle.read(dtype="float32", always_2d=True)
+        except (soundfile.SoundFileError, RuntimeError, ValueError) as exc:
+            raise InvalidAudioError(f"{name}: cannot decode audio ({_reason(exc)})") from exc
+    if data.shape[0] == 0:
+        raise InvalidAudioError(f"{name}: the file holds no audio samples")
+    samples = _mono(data)
+    _check_finite(samples, name)
+    if rate != sample_rate:
+        samples = soxr.resample(samples, rate, sample_rate, quality="HQ")
+        if dither:
+            samples = _Dither()(samples)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def iter_blocks(
+    source: AudioSource, sample_rate: int = 16000, block_seconds: float = 10.0, *, dither: bool = True
+) -> Iterator[np.ndarray]:
+    """Yield ``source`` as consecutive float32 mono blocks at ``sample_rate``, decoding incrementally.
+
+    Each block holds about ``block_seconds`` of output audio (the resampler's delay makes the first and
+    last ones differ); concatenated they equal ``load(source, sample_rate)`` up to the resampler's
+    block-boundary rounding. Memory stays bounded by one block whatever the file's length. Raises
+    ``InvalidAudioError`` as ``load`` does (a file with no samples fails before the first block).
+    """
+    import soundfile
+    import soxr
+
+    _check_rate(sample_rate)
+    if not block_seconds > 0:
+        raise InvalidArgumentError(f"block_seconds must be positive, not {block_seconds!r}")
+    handle, name = _soundfile(source)
+    with handle:
+        rate = int(handle.samplerate)
+        frames_per_block = max(1, int(round(block_seconds * rate)))
+        resampler = (
+            soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ")
+            if (rate != sample_rate)
+            else None
+        )
+        dith = _Dither() if resampler is not None and dither else None
+        produced = 0
+        while True:
+            try:
+                data = handle.read(frames_per_block, dtype="float32", always_2d=True)
+            except (soundfile.SoundFileError, RuntimeError, ValueError) as exc:
+                raise InvalidAudioError(f"{name}: cannot decode audio ({_reason(exc)})") from exc
+            last = data.shape[0] < frames_per_block
+            if data.shape[0] == 0 and produced == 0 and last:
+                raise InvalidAudioError(f"{name}: the file holds no audio samples")
+            samples = _mono(data)
+            _check_finite(samples, name)
+            if resampler is not None:
+                samples = resampler.resample_chunk(np.ascontiguousarray(samples), last=last)
+                if dith is not None:
+                    samples = dith(samples)
+            if samples.size:
+                produced += samples.size
+                yield np.ascontiguousarray(samples, dtype=np.float32)
+            if last:
+                return

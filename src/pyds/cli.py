@@ -1,0 +1,456 @@
+"""The ``pyds`` command: transcribe audio files, manage cached models, print the version.
+
+Transcripts go to standard output (or atomically into ``--output-dir``); progress bars and error messages go
+to standard error only, so ``pyds transcribe a.mp3 > a.txt`` captures just the transcript. The exit status
+is 0 when every input was transcribed, 1 when any failed (the others are still done), 2 for a usage error
+or a model that cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import audio, formats, models, vad
+from .errors import PydsError
+
+__all__ = ["InputFile", "expand_inputs", "main", "transcribe_file"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_GLOB_CHARS = frozenset("*?[")
+
+
+class _Usage(Exception):
+    """A command-line mistake the user must fix (exit status 2)."""
+
+
+# -- output helpers ---------------------------------------------------------------------------------------
+def _write_stdout(text: str) -> None:
+    # UTF-8 whatever the locale: transcripts may be Armenian or Russian.
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _error(message: str) -> None:
+    from tqdm import tqdm
+
+    # tqdm.write keeps an active progress bar intact around the message.
+    tqdm.write(f"pyds: error: {message}", file=sys.stderr)
+
+
+def _bar(progress: bool | None, **kwargs: Any):
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, disable=(not progress) if progress is not None else None, **kwargs)
+
+
+# -- inputs -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InputFile:
+    """One audio input: what to open, how to name it in messages, and its output name (no extension)."""
+
+    source: str
+    display: str
+    output_stem: Path
+
+
+def expand_inputs(inputs: Sequence[str]) -> tuple[list[InputFile], list[str]]:
+    """Files, directories (recursive, audio extensions only), globs and ``-`` → input files, error messages.
+
+    Each file appears once, in the order given (directories and globs sorted).
+    """
+    found: list[InputFile] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+
+    def add(item: InputFile) -> None:
+        key = item.source if item.source == "-" else str(Path(item.source).resolve())
+        if key not in seen:
+            seen.add(key)
+            found.append(item)
+
+    def add_dir(root: Path) -> int:
+        count = 0
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix.lower() in audio.AUDIO_EXTENSIONS:
+                add(InputFile(str(path), str(path), path.relative_to(root).with_suffix("")))
+                count += 1
+        return count
+
+    for text in inputs:
+        if text == "-":
+            add(InputFile("-", "<stdin>", Path("stdin")))
+            continue
+        path = Path(text).expanduser()
+        if path.is_dir():
+            if add_dir(path) == 0:
+                errors.append(f"{text}: no audio files in this directory")
+        elif path.exists():
+            add(InputFile(str(path), text, Path(path.stem)))
+        elif _GLOB_CHARS & set(text):
+            matches = sorted(glob.glob(os.path.expanduser(text), recursive=True))
+            count = 0
+            for match in matches:
+                m = Path(match)
+                if m.is_dir():
+                    count += add_dir(m)
+                elif m.is_file():
+                    add(InputFile(match, match, Path(m.stem)))
+                    count += 1
+            if count == 0:
+                errors.append(f"{text}: no files match")
+        else:
+            errors.append(f"{text}: no such file or directory")
+    return found, errors
+
+
+def _output_paths(files: Sequence[InputFile], out_dir: Path, ext: str) -> list[Path]:
+    """One output path per input; same-named inputs get -2, -3 ... instead of overwriting each other."""
+    used: set[Path] = set()
+    paths = []
+    for f in files:
+        base = out_dir / f.output_stem
+        candidate, n = base.with_name(base.name + ext), 1
+        while candidate in used:
+            n += 1
+            candidate = base.with_name(f"{base.name}-{n}{ext}")
+        used.add(candidate)
+        paths.append(candidate)
+    return paths
+
+
+# -- transcription ----------------------------------------------------------------------------------------
+def transcribe_file(
+    model: Any,
+    source: audio.AudioSource,
+    *,
+    name: str | None = None,
+    long_threshold: float | None = None,
+    vad_options: vad.VadOptions | None = None,
+    progress: bool | None = None,
+    model_name: str | None = None,
+) -> formats.FileResult:
+    """Transcribe one input with a loaded ``pyds.Model``, cutting long audio at pauses.
+
+    Audio up to ``long_threshold`` seconds (default: the VAD's maximum segment) goes to the model whole;
+    longer audio is decoded block by block, split by the voice-activity detector, and each segment is
+    recognized on its own (fresh recognizer state) with its timestamps moved to the file's timeline.
+    """
+    options = vad_options or vad.VadOptions()
+    threshold = options.max_segment if long_threshold is None else long_threshold
+    rate = int(model.sample_rate)
+    label = name or audio.source_name(source)
+    meta = audio.info(source)
+    result = formats.FileResult(label, meta.duration, rate, [], model_name)
+    if meta.duration <= threshold:
+        samples = audio.load(source, rate)
+        duration = samples.size / rate
+        result.duration = duration
+        result.segments.append(_recognize(model, samples, 0.0, duration))
+        return result
+    with _bar(progress, total=round(meta.duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
+        done = 0.0
+        for segment in vad.segments(audio.iter_blocks(source, rate), rate, options):
+            start, end = segment.start / rate, segment.end / rate
+            seg = _recognize(model, segment.audio, start, end)
+            if seg.text.strip():
+                result.segments.append(seg)
+            bar.update(max(0.0, round(end - done, 1)))
+            done = max(done, round(end, 1))
+        bar.update(max(0.0, bar.total - bar.n))  # the trailing silence
+    return result
+
+
+def _recognize(model: Any, samples: Any, start: float, end: float) -> formats.SegmentResult:
+    """One recognizer call (fresh state) on one stretch of audio, moved to the file's timeline."""
+    transcripts = model.stt_with_metadata(samples)
+    if not transcripts:
+        return formats.SegmentResult(start, end, "", 0.0)
+    return formats.segment_from_transcript(transcripts[0], start, end)
+
+
+def _parse_hot_word(text: str) -> tuple[str, float]:
+    word, sep, boost = text.rpartition(":")
+    try:
+        if not sep or not word:
+            raise ValueError
+        return word, float(boost)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hot word must be WORD:BOOST (a number), not {text!r}") from None
+
+
+def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
+    try:
+        import pyds
+    except ImportError as exc:
+        raise _Usage(str(exc)) from exc
+    if not hasattr(pyds, "Model"):
+        raise _Usage("this build of pyds has no recognizer (pyds.Model); reinstall pyds")
+    progress = args.progress
+    bundle = models.resolve(args.model, progress=progress)
+    scorer = args.scorer
+    if scorer is None and not args.no_scorer:
+        scorer = models.resolve_scorer(args.model, progress=progress)
+    kwargs: dict[str, Any] = {"device": args.device, "beam_width": args.beam_width}
+    if scorer is not None:
+        kwargs["scorer"] = str(scorer)
+    model = pyds.Model(str(bundle), **kwargs)
+    if args.threads is not None:
+        # DESIGN §3 gives Model no thread option yet; say so instead of silently ignoring the flag.
+        _error("--threads is not supported by this build's pyds.Model; using OpenVINO's default")
+    if args.alpha is not None:
+        if scorer is None:
+            raise _Usage("--alpha/--beta need a scorer (--scorer PATH)")
+        model.set_scorer_alpha_beta(args.alpha, args.beta)
+    for word, boost in args.hot_word or []:
+        if scorer is None:
+            raise _Usage("--hot-word needs a scorer (--scorer PATH)")
+        model.add_hot_word(word, boost)
+    return model, (args.model or models.DEFAULT_MODEL)
+
+
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    files, problems = expand_inputs(args.inputs)
+    for message in problems:
+        _error(message)
+    if not files:
+        return EXIT_FAILED
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    ext = formats.EXTENSIONS[args.format]
+    targets: list[Path | None] = list(_output_paths(files, out_dir, ext)) if out_dir else [None] * len(files)
+    model, model_name = _load_model(args)
+    failed = len(problems)
+    stdin_bytes: bytes | None = None
+    many = len(files) > 1
+    # The bar over files only when there are several; long files get their own bar over seconds.
+    with _bar(args.progress if many else False, total=len(files), unit="file", desc="transcribing") as bar:
+        for f, target in zip(files, targets):
+            try:
+                source: audio.AudioSource = f.source
+                if f.source == "-":
+                    if stdin_bytes is None:
+                        stdin_bytes = sys.stdin.buffer.read()
+                    source = stdin_bytes
+                result = transcribe_file(
+                    model, source, name=f.display, progress=args.progress, model_name=model_name
+                )
+                if target is not None:
+                    formats.write_atomic(target, formats.format_result(result, args.format))
+                elif args.format == "json":
+                    _write_stdout(formats.to_json(result, indent=None))  # JSON Lines: one object per input
+                else:
+                    text = formats.format_result(result, args.format)
+                    _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
+            except (PydsError, OSError, RuntimeError, ValueError) as exc:  # this file failed; go on
+                failed += 1
+                message = str(exc)
+                _error(message if f.display in message else f"{f.display}: {message}")
+            bar.update(1)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# -- models and version -----------------------------------------------------------------------------------
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        rows = [("NAME", "LANG", "CACHED", "DESCRIPTION")]
+        for st in models.list_models():
+            cached = sum(f["cached"] for f in st.files)
+            state = (
+                "converted"
+                if st.bundle
+                else ("yes" if cached == len(st.files) else ("partly" if cached else "no"))
+            )
+            rows.append((st.name + (" (default)" if st.default else ""), st.language, state, st.description))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+        _write_stdout("\n".join(lines) + "\n")
+        return EXIT_OK
+    if args.name is None:
+        raise _Usage(f"pyds models {args.action} needs a model name ({', '.join(models.REGISTRY)})")
+    if args.action == "info":
+        st = models.info(args.name)
+        if args.json:
+            doc = asdict(st)
+            doc["downloaded"] = st.downloaded
+            _write_stdout(json.dumps(doc, indent=2) + "\n")
+            return EXIT_OK
+        lines = [
+            f"name: {st.name}" + (" (default)" if st.default else ""),
+            f"description: {st.description}",
+            f"language: {st.language}",
+            f"homepage: {st.homepage}",
+            f"license: {st.license}",
+            f"bundle: {st.bundle or 'not converted yet'}",
+        ]
+        for f in st.files:
+            lines += [
+                f"{f['role']}: {f['name']}",
+                f"  url: {f['url']}",
+                f"  size: {_size(f['size'])}",
+                f"  sha256: {f['sha256'] or 'not published'}",
+                f"  path: {f['path']}",
+                f"  cached: {'yes' if f['cached'] else 'no'}",
+            ]
+            if f["pip_sdist"]:
+                lines.append(f"  from: pip sdist {f['pip_sdist']}, member {f['member']}")
+        _write_stdout("\n".join(lines) + "\n")
+        return EXIT_OK
+    if args.action == "fetch":
+        paths = models.fetch(args.name, scorer=not args.no_scorer, progress=args.progress)
+        for role, path in paths.items():
+            _write_stdout(f"{role}: {path}\n")
+        if args.convert:
+            _write_stdout(f"bundle: {models.resolve(args.name, progress=args.progress)}\n")
+        return EXIT_OK
+    if args.action == "remove":
+        gone = models.remove(args.name)
+        for path in gone:
+            _write_stdout(f"removed {path}\n")
+        if not gone:
+            _write_stdout(f"{args.name}: nothing in the cache\n")
+        return EXIT_OK
+    raise _Usage(f"unknown action {args.action!r}")
+
+
+def _version_text() -> str:
+    from importlib import metadata
+
+    try:
+        import pyds
+
+        version = pyds.__version__
+    except ImportError:
+        version = metadata.version("pyds")
+    try:
+        openvino = metadata.version("openvino")
+    except metadata.PackageNotFoundError:
+        openvino = "not installed"
+    return f"pyds {version} (openvino {openvino}, python {sys.version.split()[0]})"
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    _write_stdout(_version_text() + "\n")
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------------------------
+def _add_progress(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress bars on stderr (default: only when stderr is a terminal)",
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``pyds`` command."""
+    parser = argparse.ArgumentParser(
+        prog="pyds", description="Speech-to-text with DeepSpeech and Coqui STT models on OpenVINO."
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    t = sub.add_parser("transcribe", help="transcribe audio files", description="Transcribe audio files.")
+    t.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio file, directory (searched recursively), glob, or - for standard input",
+    )
+    t.add_argument(
+        "--model",
+        default=None,
+        help=f"registry name, bundle directory or model file (default {models.DEFAULT_MODEL})",
+    )
+    t.add_argument("--scorer", default=None, help="external scorer (.scorer) file")
+    t.add_argument("--no-scorer", action="store_true", help="do not use the registry model's scorer")
+    t.add_argument("--alpha", type=float, default=None, help="language model weight (needs a scorer)")
+    t.add_argument("--beta", type=float, default=None, help="word insertion bonus (needs a scorer)")
+    t.add_argument(
+        "--hot-word",
+        action="append",
+        type=_parse_hot_word,
+        metavar="WORD:BOOST",
+        help="boost (or with a negative number, suppress) a word; repeatable; needs a scorer",
+    )
+    t.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
+    t.add_argument("--format", choices=sorted(formats.FORMATS), default="text", help="output format")
+    t.add_argument(
+        "--output-dir", default=None, help="write one file per input here (atomically) instead of printing"
+    )
+    t.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
+    t.add_argument("--threads", type=int, default=None, help="inference threads")
+    _add_progress(t)
+    t.set_defaults(func=_cmd_transcribe)
+
+    m = sub.add_parser(
+        "models",
+        help="list, fetch, remove or describe known models",
+        description=f"Models cached in {models.cache_dir()} (set PYDS_CACHE_DIR to move it).",
+    )
+    m.add_argument("action", choices=["list", "fetch", "remove", "info"])
+    m.add_argument("name", nargs="?", default=None, help="model name (see pyds models list)")
+    m.add_argument("--no-scorer", action="store_true", help="fetch: skip the scorer")
+    m.add_argument("--convert", action="store_true", help="fetch: also convert to a bundle now")
+    m.add_argument("--json", action="store_true", help="info: print JSON")
+    _add_progress(m)
+    m.set_defaults(func=_cmd_models)
+
+    v = sub.add_parser("version", help="print the pyds and OpenVINO versions")
+    v.set_defaults(func=_cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pyds`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "beam_width", None) is not None and args.beam_width <= 0:
+        parser.error("--beam-width must be a positive integer")
+    if getattr(args, "threads", None) is not None and args.threads <= 0:
+        parser.error("--threads must be a positive integer")
+    if (getattr(args, "alpha", None) is None) != (getattr(args, "beta", None) is None):
+        parser.error("--alpha and --beta go together")
+    try:
+        return int(args.func(args))
+    except _Usage as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (PydsError, OSError, RuntimeError) as exc:  # a model that cannot be found, fetched or loaded
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
