@@ -1,6 +1,7 @@
 // Bindings of pyds/decoder.hpp: argument conversion only. Probabilities cross as float32 numpy views.
 #include <pybind11/stl.h>
 
+#include "decoder/table_scorer.hpp"
 #include "pyds/decoder.hpp"
 #include "pyds/errors.hpp"
 #include "python/bindings.hpp"
@@ -33,6 +34,7 @@ const float* probs_view(const py::array& probs, std::size_t num_classes, std::si
 
 std::shared_ptr<const Scorer> scorer_of(const py::object& scorer) {
   if (scorer.is_none()) return nullptr;
+  if (py::isinstance<decoder::TableScorer>(scorer)) return scorer.cast<std::shared_ptr<decoder::TableScorer>>();
   try {
     return scorer.cast<std::shared_ptr<Scorer>>();
   } catch (const py::cast_error&) {
@@ -119,6 +121,28 @@ void bind_decoder(py::module_& m) {
       },
       py::arg("probs"), py::arg("alphabet"), py::kw_only(), py::arg("frame_step_seconds") = defaults.frame_step_seconds,
       "Best-path decoding: argmax per frame, repeats merged, blanks removed.");
+
+  // A small in-memory LM for testing the LM fusion without KenLM files (private: tests only).
+  py::class_<decoder::TableScorer, std::shared_ptr<decoder::TableScorer>>(
+      m, "_TableScorer", "In-memory n-gram table + vocabulary trie implementing the Scorer interface (tests).")
+      .def(py::init([](const Alphabet& alphabet, std::map<std::vector<std::string>, double> ngrams,
+                       std::vector<std::string> vocabulary, std::size_t order, bool utf8_mode, double alpha,
+                       double beta, bool with_trie, double unlisted_log10) {
+             return std::make_shared<decoder::TableScorer>(alphabet, std::move(ngrams), std::move(vocabulary), order,
+                                                           utf8_mode, alpha, beta, with_trie, unlisted_log10);
+           }),
+           py::arg("alphabet"), py::arg("ngrams"), py::arg("vocabulary"), py::arg("order"), py::arg("utf8_mode"),
+           py::arg("alpha"), py::arg("beta"), py::arg("with_trie") = true, py::arg("unlisted_log10") = -4.0)
+      .def("log_cond_prob", &decoder::TableScorer::log_cond_prob, py::arg("words"), py::arg("bos"),
+           py::arg("eos") = false)
+      .def_property_readonly("max_order", &decoder::TableScorer::max_order)
+      .def_property_readonly("is_utf8_mode", &decoder::TableScorer::is_utf8_mode)
+      .def_property_readonly("default_alpha", &decoder::TableScorer::default_alpha)
+      .def_property_readonly("default_beta", &decoder::TableScorer::default_beta)
+      .def_property_readonly("has_trie", &decoder::TableScorer::has_trie)
+      .def("trie_start", &decoder::TableScorer::trie_start)
+      .def("trie_next", &decoder::TableScorer::trie_next, py::arg("state"), py::arg("label"))
+      .def("trie_is_final", &decoder::TableScorer::trie_is_final, py::arg("state"));
 
   py::class_<CtcBeamSearch>(m, "CtcBeamSearch", "Streaming CTC beam search: feed chunks with next(), decode() any time.")
       .def(py::init([](const Alphabet& alphabet, long long beam_width, double cutoff_prob, long long cutoff_top_n,
