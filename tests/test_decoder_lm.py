@@ -123,3 +123,19 @@ def test_vocabulary_constrains_output() -> None:
         words = r.text.split(" ")
         assert "" not in words[:-1]  # no leading or double spaces
         assert all(w in vocabulary for w in words[:-1])  # every complete word is in the vocabulary
+
+
+def test_streaming_with_scorer_equals_one_shot() -> None:
+    rng = np.random.default_rng(5)
+    alphabet = decoder.Alphabet(WORD_LABELS)
+    scorer = _random_lm(rng, alphabet, ["ab", "to", "net", "bet", "a", "ton"], 3, False, True)
+    probs = _posteriors(rng, 80, alphabet.num_classes, list(range(len(WORD_LABELS))))
+    hot = {"net": 2.5}
+    whole = decoder.ctc_beam_search(probs, alphabet, 12, scorer=scorer, hot_words=hot, num_results=4)
+    stream = decoder.CtcBeamSearch(alphabet, 12, scorer=scorer, hot_words=hot, num_results=4)
+    for chunk in np.array_split(probs, [3, 4, 20, 21, 50]):
+        stream.next(np.ascontiguousarray(chunk))
+        stream.decode()
+    assert [(r.labels, r.timesteps, r.confidence) for r in stream.decode()] == [
+        (r.labels, r.timesteps, r.confidence) for r in whole
+    ]
