@@ -7,7 +7,7 @@ trie_start/trie_next/trie_is_final, max_order, is_utf8_mode, has_trie).
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def _is_lead(byte: int) -> bool:
 
 
 class Node:
-    def __init__(self, char: int = ROOT, parent: Optional[Node] = None, state: int = -1) -> None:
+    def __init__(self, char: int = ROOT, parent: Node | None = None, state: int = -1) -> None:
         self.char = char
         self.parent = parent
         self.children: list[Node] = []
@@ -41,10 +41,10 @@ class Node:
         self.b_prev = self.nb_prev = self.b_cur = self.nb_cur = self.score = NEG
         self.state = state
         self.timesteps: tuple[int, ...] = ()
-        self.prev_ts: Optional[tuple[int, ...]] = None
+        self.prev_ts: tuple[int, ...] | None = None
         self.new_t = 0
 
-    def child(self, c: int, scorer: Any) -> Optional[Node]:
+    def child(self, c: int, scorer: Any) -> Node | None:
         for ch in self.children:
             if ch.char == c:
                 if not ch.exists:
@@ -85,7 +85,7 @@ class Node:
 
     def path(self) -> list[int]:
         out = []
-        node: Optional[Node] = self
+        node: Node | None = self
         while node is not None and node.char != ROOT:
             out.append(node.char)
             node = node.parent
@@ -93,9 +93,18 @@ class Node:
 
 
 class ReferenceDecoder:
-    def __init__(self, labels: list[bytes], beam: int, cutoff_prob: float, cutoff_top_n: int, scorer: Any = None,
-                 alpha: float = 0.0, beta: float = 0.0, hot_words: Optional[dict[str, float]] = None,
-                 space: int = -1) -> None:
+    def __init__(
+        self,
+        labels: list[bytes],
+        beam: int,
+        cutoff_prob: float,
+        cutoff_top_n: int,
+        scorer: Any = None,
+        alpha: float = 0.0,
+        beta: float = 0.0,
+        hot_words: dict[str, float] | None = None,
+        space: int = -1,
+    ) -> None:
         self.labels = labels
         self.blank = len(labels)
         self.beam = beam
@@ -141,7 +150,7 @@ class ReferenceDecoder:
 
     def _ngram(self, node: Node) -> list[bytes]:
         words: list[bytes] = []
-        cur: Optional[Node] = node
+        cur: Node | None = node
         for _ in range(self.scorer.max_order):
             if cur is None or cur.char == ROOT:
                 break
@@ -245,7 +254,7 @@ class ReferenceDecoder:
             self.root.collect(self.prefixes)
             if len(self.prefixes) > self.beam:
                 self.prefixes.sort(key=lambda p: (-float(p.score), p.char))
-                for p in self.prefixes[self.beam:]:
+                for p in self.prefixes[self.beam :]:
                     p.remove()
                 self.prefixes = self.prefixes[: self.beam]
 

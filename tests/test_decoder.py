@@ -70,11 +70,7 @@ def _assert_matches(results: list[decoder.Transcript], spec: dict) -> None:
     for got, exp in zip(results, expected):
         assert got.confidence == pytest.approx(exp["confidence"], abs=tol)
     for i, exp in enumerate(expected):
-        near = [
-            (r.labels, r.timesteps)
-            for r in results
-            if abs(r.confidence - exp["confidence"]) <= tol
-        ]
+        near = [(r.labels, r.timesteps) for r in results if abs(r.confidence - exp["confidence"]) <= tol]
         assert (exp["labels"], exp["timesteps"]) in near, f"result {i} ({exp['text']!r}) missing"
     for got, exp in zip(results, expected):
         if "text_bytes_hex" in exp:

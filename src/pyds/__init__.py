@@ -24,13 +24,17 @@ except ImportError as exc:  # a broken build must say where it looked, not fail 
         "Reinstall with `pip install .`; the core needs the exact openvino release it was built against."
     ) from exc
 
-from . import features
+from . import decoder, features
+from .decoder import Token, Transcript
 
 __version__: str = _core.__version__
 
 __all__ = [
     "__version__",
+    "decoder",
     "features",
+    "Token",
+    "Transcript",
     "get_include",
     "get_lib_dir",
     "get_cmake_dir",
