@@ -196,3 +196,22 @@ def test_streaming_with_scorer_equals_one_shot() -> None:
     assert [(r.labels, r.timesteps, r.confidence) for r in stream.decode()] == [
         (r.labels, r.timesteps, r.confidence) for r in whole
     ]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    beam=st.sampled_from([1, 2, 5, 16, 64]),
+    pruning=st.sampled_from([(1.0, 40), (0.9, 40), (1.0, 3), (0.8, 2)]),
+)
+def test_without_scorer_matches_deepspeech(seed, beam, pruning) -> None:
+    """The plain search (and its class pruning, where the blank is visited mid-frame) against the port."""
+    rng = np.random.default_rng(seed)
+    alphabet = decoder.Alphabet(WORD_LABELS)
+    probs = _posteriors(rng, int(rng.integers(5, 50)), alphabet.num_classes, [1, 2, 3])
+    got = decoder.ctc_beam_search(
+        probs, alphabet, beam, cutoff_prob=pruning[0], cutoff_top_n=pruning[1], num_results=4
+    )
+    ref = ReferenceDecoder([w.encode() for w in WORD_LABELS], beam, *pruning, space=0)
+    ref.next(probs)
+    _compare(got, ref.decode(4))

@@ -205,7 +205,8 @@ class CtcBeamSearch:
     """Streaming beam search: ``next(chunk)`` as frames arrive, ``decode()`` at any time, ``reset()``.
 
     Feeding an utterance in any chunking gives the same result as ``ctc_beam_search`` on all of it.
-    ``decode`` does not change the state, so intermediate results cost no accuracy.
+    ``decode`` does not change the state, so intermediate results cost no accuracy. The GIL is released
+    while it computes; one search must not be used from two threads at once (use one per stream).
     """
 
     def __init__(
