@@ -48,7 +48,9 @@ def armenian_like_posteriors(n_frames: int, n_classes: int = 41, seed: int = 123
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length to decode")
     parser.add_argument("--repeats", type=int, default=3, help="runs per beam (the fastest counts)")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 16, 100, 500])
@@ -59,8 +61,10 @@ def main() -> None:
     alphabet = decoder.Alphabet(labels)
     probs = armenian_like_posteriors(n_frames, alphabet.num_classes)
 
-    print(f"ctc_beam_search, {n_frames} frames ({args.seconds:g} s of audio), {alphabet.num_classes} classes, "
-          f"single thread, best of {args.repeats}")
+    print(
+        f"ctc_beam_search, {n_frames} frames ({args.seconds:g} s of audio), {alphabet.num_classes} classes, "
+        f"single thread, best of {args.repeats}"
+    )
     print(f"{'beam':>6} {'seconds':>9} {'frames/s':>11} {'x real time':>12} {'labels':>7}")
     for beam in args.beams:
         best = float("inf")
@@ -71,7 +75,8 @@ def main() -> None:
             best = min(best, time.perf_counter() - start)
         assert result is not None
         fps = n_frames / best
-        print(f"{beam:>6} {best:>9.4f} {fps:>11.0f} {fps / FRAMES_PER_SECOND:>11.0f}x {len(result[0].labels):>7}")
+        realtime = fps / FRAMES_PER_SECOND
+        print(f"{beam:>6} {best:>9.4f} {fps:>11.0f} {realtime:>11.0f}x {len(result[0].labels):>7}")
 
 
 if __name__ == "__main__":

@@ -70,11 +70,7 @@ def _assert_matches(results: list[decoder.Transcript], spec: dict) -> None:
     for got, exp in zip(results, expected):
         assert got.confidence == pytest.approx(exp["confidence"], abs=tol)
     for i, exp in enumerate(expected):
-        near = [
-            (r.labels, r.timesteps)
-            for r in results
-            if abs(r.confidence - exp["confidence"]) <= tol
-        ]
+        near = [(r.labels, r.timesteps) for r in results if abs(r.confidence - exp["confidence"]) <= tol]
         assert (exp["labels"], exp["timesteps"]) in near, f"result {i} ({exp['text']!r}) missing"
     for got, exp in zip(results, expected):
         if "text_bytes_hex" in exp:
@@ -90,6 +86,35 @@ def test_golden_case(case_id: str) -> None:
     spec, probs, alphabet = _case(case_id)
     params = spec["params"]
     scorer = _scorer_for(spec, alphabet)
+    results = decoder.ctc_beam_search(
+        probs,
+        alphabet,
+        params["beam_size"],
+        cutoff_prob=params["cutoff_prob"],
+        cutoff_top_n=params["cutoff_top_n"],
+        scorer=scorer,
+        hot_words=params["hot_words"],
+        num_results=params["num_results"],
+        alpha=params["alpha"],
+        beta=params["beta"],
+    )
+    _assert_matches(results, spec)
+
+
+SCORER_CASES = [c["id"] for c in _index() if c.get("scorer")] or ["golden-data-missing"]
+
+
+@pytest.mark.parametrize("case_id", SCORER_CASES)
+def test_golden_scorer_case_with_kenlm_oracle(case_id: str) -> None:
+    """The LM fusion on DeepSpeech's own scorers, with the LM read by the kenlm module (not by pyds)."""
+    pytest.importorskip("kenlm", reason="the kenlm module is needed for this oracle (pip install kenlm)")
+    from kenlm_scorer import KenlmScorer
+
+    from pyds import _core
+
+    spec, probs, alphabet = _case(case_id)
+    params = spec["params"]
+    scorer = _core._PythonScorer(KenlmScorer(shared_path(f"{GOLDEN}/{params['scorer']}")))
     results = decoder.ctc_beam_search(
         probs,
         alphabet,

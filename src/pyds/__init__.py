@@ -50,7 +50,8 @@ except ImportError as exc:  # a broken build must say where it looked, not fail 
         "Reinstall with `pip install .`; the core needs the exact openvino release it was built against."
     ) from exc
 
-from . import audio, features, formats, models, reference, vad
+from . import audio, decoder, features, formats, models, reference, vad
+from .decoder import Token, Transcript
 from .model import Model, Stream, load_wav, transcribe
 
 __version__: str = _core.__version__
@@ -58,6 +59,7 @@ __version__: str = _core.__version__
 __all__ = [
     "__version__",
     "audio",
+    "decoder",
     "features",
     "formats",
     "models",
@@ -65,6 +67,8 @@ __all__ = [
     "reference",
     "Model",
     "Stream",
+    "Token",
+    "Transcript",
     "transcribe",
     "load_wav",
     "get_include",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class Transcript:
         )
 
 
-def _weights(scorer: Any, alpha: Optional[float], beta: Optional[float]) -> tuple[Optional[float], Optional[float]]:
+def _weights(scorer: Any, alpha: float | None, beta: float | None) -> tuple[float | None, float | None]:
     """Explicit alpha/beta win; else the scorer object's own (if it carries any); else its defaults in C++."""
     if scorer is not None:
         if alpha is None:
@@ -145,10 +145,10 @@ def ctc_beam_search(
     cutoff_prob: float = _DEFAULTS.cutoff_prob,
     cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
     scorer: Any = None,
-    hot_words: Optional[Mapping[str, float]] = None,
+    hot_words: Mapping[str, float] | None = None,
     num_results: int = _DEFAULTS.num_results,
-    alpha: Optional[float] = None,
-    beta: Optional[float] = None,
+    alpha: float | None = None,
+    beta: float | None = None,
     frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
 ) -> list[Transcript]:
     """Decode softmax posteriors with DeepSpeech's CTC prefix beam search.
@@ -205,7 +205,8 @@ class CtcBeamSearch:
     """Streaming beam search: ``next(chunk)`` as frames arrive, ``decode()`` at any time, ``reset()``.
 
     Feeding an utterance in any chunking gives the same result as ``ctc_beam_search`` on all of it.
-    ``decode`` does not change the state, so intermediate results cost no accuracy.
+    ``decode`` does not change the state, so intermediate results cost no accuracy. The GIL is released
+    while it computes; one search must not be used from two threads at once (use one per stream).
     """
 
     def __init__(
@@ -216,10 +217,10 @@ class CtcBeamSearch:
         cutoff_prob: float = _DEFAULTS.cutoff_prob,
         cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
         scorer: Any = None,
-        hot_words: Optional[Mapping[str, float]] = None,
+        hot_words: Mapping[str, float] | None = None,
         num_results: int = _DEFAULTS.num_results,
-        alpha: Optional[float] = None,
-        beta: Optional[float] = None,
+        alpha: float | None = None,
+        beta: float | None = None,
         frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
     ) -> None:
         """Set up a search; the arguments mean what they mean in ``ctc_beam_search``."""
@@ -243,7 +244,7 @@ class CtcBeamSearch:
         """Feed float32 softmax rows ``[frames, num_classes]``; a bad chunk raises and changes nothing."""
         self._core.next(probs)
 
-    def decode(self, num_results: Optional[int] = None) -> list[Transcript]:
+    def decode(self, num_results: int | None = None) -> list[Transcript]:
         """The best transcripts so far, best first (``num_results`` defaults to the constructor's)."""
         return [Transcript._from_core(r, self._alphabet, self._step) for r in self._core.decode(num_results)]
 
@@ -265,4 +266,3 @@ class CtcBeamSearch:
     def beta(self) -> float:
         """The word bonus in use (0 without a scorer)."""
         return self._core.beta
-

@@ -148,6 +148,14 @@ struct CtcBeamSearch::Impl {
     prefixes[root].slot = 0;
   }
 
+  // The LM term that scores `node` as a completed unit (word mode: the word before a space; bytes mode: a
+  // completed codepoint), with hot-word boosts, cached in the node.
+  float node_lm_term(NodeId node) {
+    float& term = prefixes[node].lm_term;
+    if (std::isnan(term)) term = lm.weighted_log_prob(prefixes, node, kNoExtra, true);
+    return term;
+  }
+
   bool child_in_beam(std::size_t slot, unsigned label) const {
     return (child_mask[slot * mask_words + label / 64] >> (label % 64)) & 1u;
   }
@@ -228,8 +236,7 @@ void CtcBeamSearch::Impl::step(const float* probs) {
         if (lm.active()) {
           const bool boundary = lm.utf8() ? lm.completes_codepoint(prefixes, q, kNoExtra) : alphabet.is_space(x);
           if (boundary) {
-            le += lm.utf8() ? lm.weighted_log_prob(prefixes, q, kNoExtra, true)
-                            : lm.weighted_log_prob(prefixes, parent, kNoExtra, true);
+            le += node_lm_term(lm.utf8() ? q : parent);
             le = static_cast<float>(static_cast<double>(le) + beta);
           }
         }
@@ -302,8 +309,7 @@ void CtcBeamSearch::Impl::step(const float* probs) {
       if (boundary_possible) {
         const bool boundary = word_lm || lm.completes_codepoint(prefixes, p, static_cast<long>(c));
         if (boundary) {
-          value += word_lm ? lm.weighted_log_prob(prefixes, p, kNoExtra, true)
-                           : lm.weighted_log_prob(prefixes, p, static_cast<long>(c), true);
+          value += word_lm ? node_lm_term(p) : lm.weighted_log_prob(prefixes, p, static_cast<long>(c), true);
           value = static_cast<float>(static_cast<double>(value) + beta);
         }
       }

@@ -26,6 +26,9 @@ struct PrefixNode {
   NodeId timesteps = kNone;               // head of this prefix's timestep list (kNone: empty)
   Scorer::TrieState trie_state = Scorer::kNoState;
   std::int32_t slot = -1;                 // index in the current beam, or -1
+  // The LM term (alpha * (ln P + hot boosts)) of this prefix's last unit, once computed: it depends only on
+  // the label path, so it is computed once per node rather than once per frame. NaN = not yet.
+  float lm_term = std::numeric_limits<float>::quiet_NaN();
 };
 
 struct TimestepNode {

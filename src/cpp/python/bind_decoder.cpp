@@ -1,6 +1,7 @@
 // Bindings of pyds/decoder.hpp: argument conversion only. Probabilities cross as float32 numpy views.
 #include <pybind11/stl.h>
 
+#include "decoder/table_scorer.hpp"
 #include "pyds/decoder.hpp"
 #include "pyds/errors.hpp"
 #include "python/bindings.hpp"
@@ -31,8 +32,55 @@ const float* probs_view(const py::array& probs, std::size_t num_classes, std::si
   return static_cast<const float*>(probs.data());
 }
 
+// A Scorer whose methods are those of a Python object (private: lets tests and experiments plug a Python
+// LM, e.g. the kenlm module, into the C++ search). Every call takes the GIL, so it is slow.
+class PythonScorer final : public Scorer {
+ public:
+  explicit PythonScorer(py::object impl) : impl_(std::move(impl)) {
+    default_alpha_ = impl_.attr("default_alpha").cast<double>();
+    default_beta_ = impl_.attr("default_beta").cast<double>();
+    utf8_ = impl_.attr("is_utf8_mode").cast<bool>();
+    max_order_ = impl_.attr("max_order").cast<std::size_t>();
+    has_trie_ = impl_.attr("has_trie").cast<bool>();
+    trie_start_ = has_trie_ ? impl_.attr("trie_start")().cast<TrieState>() : kNoState;
+  }
+  ~PythonScorer() override {
+    py::gil_scoped_acquire gil;
+    impl_ = py::object();
+  }
+  double default_alpha() const override { return default_alpha_; }
+  double default_beta() const override { return default_beta_; }
+  bool is_utf8_mode() const override { return utf8_; }
+  std::size_t max_order() const override { return max_order_; }
+  bool has_trie() const override { return has_trie_; }
+  TrieState trie_start() const override { return trie_start_; }
+  double log_cond_prob(const std::vector<std::string>& words, bool bos, bool eos) const override {
+    py::gil_scoped_acquire gil;
+    py::list list;
+    for (const auto& w : words) list.append(py::bytes(w));
+    return impl_.attr("log_cond_prob")(list, bos, eos).cast<double>();
+  }
+  TrieState trie_next(TrieState state, unsigned label) const override {
+    py::gil_scoped_acquire gil;
+    return impl_.attr("trie_next")(state, label).cast<TrieState>();
+  }
+  bool trie_is_final(TrieState state) const override {
+    py::gil_scoped_acquire gil;
+    return impl_.attr("trie_is_final")(state).cast<bool>();
+  }
+
+ private:
+  py::object impl_;
+  double default_alpha_ = 0, default_beta_ = 0;
+  bool utf8_ = false, has_trie_ = false;
+  std::size_t max_order_ = 0;
+  TrieState trie_start_ = kNoState;
+};
+
 std::shared_ptr<const Scorer> scorer_of(const py::object& scorer) {
   if (scorer.is_none()) return nullptr;
+  if (py::isinstance<decoder::TableScorer>(scorer)) return scorer.cast<std::shared_ptr<decoder::TableScorer>>();
+  if (py::isinstance<PythonScorer>(scorer)) return scorer.cast<std::shared_ptr<PythonScorer>>();
   try {
     return scorer.cast<std::shared_ptr<Scorer>>();
   } catch (const py::cast_error&) {
@@ -119,6 +167,35 @@ void bind_decoder(py::module_& m) {
       },
       py::arg("probs"), py::arg("alphabet"), py::kw_only(), py::arg("frame_step_seconds") = defaults.frame_step_seconds,
       "Best-path decoding: argmax per frame, repeats merged, blanks removed.");
+
+  // A small in-memory LM for testing the LM fusion without KenLM files (private: tests only).
+  py::class_<decoder::TableScorer, std::shared_ptr<decoder::TableScorer>>(
+      m, "_TableScorer", "In-memory n-gram table + vocabulary trie implementing the Scorer interface (tests).")
+      .def(py::init([](const Alphabet& alphabet, std::map<std::vector<std::string>, double> ngrams,
+                       std::vector<std::string> vocabulary, std::size_t order, bool utf8_mode, double alpha,
+                       double beta, bool with_trie, double unlisted_log10) {
+             return std::make_shared<decoder::TableScorer>(alphabet, std::move(ngrams), std::move(vocabulary), order,
+                                                           utf8_mode, alpha, beta, with_trie, unlisted_log10);
+           }),
+           py::arg("alphabet"), py::arg("ngrams"), py::arg("vocabulary"), py::arg("order"), py::arg("utf8_mode"),
+           py::arg("alpha"), py::arg("beta"), py::arg("with_trie") = true, py::arg("unlisted_log10") = -4.0)
+      .def("log_cond_prob", &decoder::TableScorer::log_cond_prob, py::arg("words"), py::arg("bos"),
+           py::arg("eos") = false)
+      .def_property_readonly("max_order", &decoder::TableScorer::max_order)
+      .def_property_readonly("is_utf8_mode", &decoder::TableScorer::is_utf8_mode)
+      .def_property_readonly("default_alpha", &decoder::TableScorer::default_alpha)
+      .def_property_readonly("default_beta", &decoder::TableScorer::default_beta)
+      .def_property_readonly("has_trie", &decoder::TableScorer::has_trie)
+      .def("trie_start", &decoder::TableScorer::trie_start)
+      .def("trie_next", &decoder::TableScorer::trie_next, py::arg("state"), py::arg("label"))
+      .def("trie_is_final", &decoder::TableScorer::trie_is_final, py::arg("state"));
+
+  py::class_<PythonScorer, std::shared_ptr<PythonScorer>>(
+      m, "_PythonScorer",
+      "Wraps a Python object with the Scorer methods (default_alpha, default_beta, is_utf8_mode, max_order, "
+      "has_trie, trie_start(), trie_next(state, label), trie_is_final(state), log_cond_prob(words: list[bytes], "
+      "bos, eos)) for the C++ search (private; slow: every call takes the GIL).")
+      .def(py::init<py::object>(), py::arg("impl"));
 
   py::class_<CtcBeamSearch>(m, "CtcBeamSearch", "Streaming CTC beam search: feed chunks with next(), decode() any time.")
       .def(py::init([](const Alphabet& alphabet, long long beam_width, double cutoff_prob, long long cutoff_top_n,
