@@ -113,10 +113,13 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
             pad = k_pad - k if hybrid else 0
             qt = np.zeros((n, k + pad), np.int8)  # [N, K]: the layout OpenVINO's weight compression expects
             qt[:, :k] = q.T
-            # a per-channel [N, 1] scale, even for a per-tensor source scale: the pattern the CPU plugin
-            # recognises as compressed weights (Convert -> Multiply) and runs on its int8 kernels
-            node = ops.multiply(ops.convert(ops.constant(qt), ov.Type.f32), ops.constant(scale_n[:, None]))
+            # a per-channel [N, 1] scale: the pattern the CPU plugin recognises as compressed weights
+            # (Convert -> Multiply) and runs on its int8 kernels. In hybrid mode the scale there is 1 and the
+            # weight scale is applied after the MatMul, in TFLite's order (see fc).
+            wscale = np.ones((n, 1), np.float32) if hybrid else scale_n[:, None]
+            node = ops.multiply(ops.convert(ops.constant(qt), ov.Type.f32), ops.constant(wscale))
             shared[key] = (node, pad, True)
+            shared[key + ":scale"] = ops.constant(np.asarray(scale, np.float32).reshape(-1))
         else:
             shared[key] = (ops.constant(np.ascontiguousarray(w, np.float32)), 0, False)
         return shared[key]
@@ -124,12 +127,26 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
     def fc(x, name: str, key: str, bias: np.ndarray):
         """x [rows, K] -> x @ W + b, as int8 hybrid (padded) or float."""
         w, pad, transposed = weight_node(key)
-        xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x
-        y = ops.matmul(xin, w, False, transposed)
         bkey = key + ":bias"
         if bkey not in shared:
             shared[bkey] = ops.constant(np.asarray(bias, np.float32))
-        y = ops.add(y, shared[bkey])
+        if hybrid:
+            # TFLite's row quantization, done explicitly so that its rounding (half away from zero) is the
+            # one used: OpenVINO's own dynamic quantization rounds half to even, and exact ties are common
+            # (inputs clipped at relu_clip make max|x| = 20 and x*127/20 lands on .5). The MatMul then sees
+            # integer-valued rows whose max is 127, so the plugin's quantization (scale 1) is exact, and
+            # its int8 kernel returns the int32 dot product as float.
+            amax = ops.reduce_max(ops.abs(x), i64([1]), True)
+            inv = ops.divide(ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30))))
+            q = ops.round(ops.multiply(x, inv), "half_away_from_zero")
+            qin = ops.pad(q, i64([0, 0]), i64([0, pad]), "constant") if pad else q
+            acc = ops.matmul(qin, w, False, transposed)
+            # TFLite: scaling = (max|x| / 127) * weight_scale; out = bias + float(acc) * scaling
+            row_scale = ops.multiply(ops.divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"])
+            y = ops.add(ops.multiply(acc, row_scale), shared[bkey])
+        else:
+            xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x
+            y = ops.add(ops.matmul(xin, w, False, transposed), shared[bkey])
         if debug_outputs:
             debug.append((f"fc_in:{name}", x))
             debug.append((f"fc_out:{name}", y))
