@@ -69,6 +69,7 @@ def main() -> None:
     ap.add_argument("--graph", default="canonical")
     ap.add_argument("--clips", type=int, default=40)
     ap.add_argument("--python", default=os.environ.get("PYDS_TFLITE_PYTHON", "/work/venv-tflite/bin/python"))
+    ap.add_argument("--ref-cache", type=Path, default=None, help="npz to keep tflite-runtime's outputs in")
     args = ap.parse_args()
 
     from pyds.convert import convert_model
@@ -85,7 +86,13 @@ def main() -> None:
     clips = [data / n for n in names[: args.clips]]
     seqs, lengths = clip_sequences(clips)
     t = time.perf_counter()
-    ref = run_tflite(model, seqs, python=args.python)
+    if args.ref_cache and args.ref_cache.exists():
+        with np.load(args.ref_cache) as cached:
+            ref = {k: cached[k] for k in cached.files}
+    else:
+        ref = run_tflite(model, seqs, python=args.python)
+        if args.ref_cache:
+            np.savez(args.ref_cache, **ref)
     print(f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, {time.perf_counter() - t:.1f} s")
     print(f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} {'argmax≠':>8s} {'identical':>10s}")
     for numerics in args.numerics:
@@ -94,7 +101,7 @@ def main() -> None:
             from pyds.bundle import Bundle
 
             b = Bundle.read(out)
-            ours = run_ir(str(b.model_path), b.numerics["ov_config"], seqs, b.n_cell_dim)
+            ours = run_ir(str(b.model_path), b.numerics, seqs, b.n_cell_dim)
         r = compare(ref, ours, lengths)
         print(f"{numerics:12s} {args.graph:10s} {r['median']:9.2e} {r['p99']:9.2e} {r['max']:9.2e} "
               f"{r['argmax_flips']:8d} {r['identical']:5d} / {r['clips']}")

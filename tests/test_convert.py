@@ -233,7 +233,8 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
     b = Bundle.read(bundle_dir)
     assert b.format == "pyds-bundle/1" and b.batch == "dynamic" and b.logits_are_probabilities
     assert b.numerics == {"mode": "hybrid_int8", "ov_config": {"INFERENCE_PRECISION_HINT": "f32",
-                                                               "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"}}
+                                                               "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
+                          "exact_divide": True}
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
     assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
     assert len(b.alphabet) == 40 and b.beam_width == 500 and b.mfcc_upper_hz == 8000
@@ -248,7 +249,7 @@ def test_golden_logits_s104(bundle_dir):
     gold = np.load(shared_path("golden/features/armenian_s104_hy_logits_tflite.npy"))
     b = Bundle.read(bundle_dir)
     chunks, n = chunk_windows(_features("s104_hy.wav"))
-    ours = run_ir(str(b.model_path), b.numerics["ov_config"], {"s": chunks}, b.n_cell_dim)["s"]
+    ours = run_ir(str(b.model_path), b.numerics, {"s": chunks}, b.n_cell_dim)["s"]
     logits = ours.reshape(-1, 41)[:n]
     assert logits.shape == gold.shape
     diff = np.abs(logits - gold).max(axis=1)
@@ -273,7 +274,7 @@ def test_parity_with_tflite_runtime_on_clips(bundle_dir, armenian_tflite, tflite
         seqs[f"seq{i}"], lengths[f"seq{i}"] = chunk_windows(_features(name))
     ref = run_tflite(armenian_tflite, seqs, python=tflite_python)
     b = Bundle.read(bundle_dir)
-    ours = run_ir(str(b.model_path), b.numerics["ov_config"], seqs, b.n_cell_dim)
+    ours = run_ir(str(b.model_path), b.numerics, seqs, b.n_cell_dim)
     same, steps = 0, []
     for key, n in lengths.items():
         a, o = ref[key].reshape(-1, 41)[:n], ours[key].reshape(-1, 41)[:n]
@@ -290,12 +291,12 @@ def test_frontend_graph_bundle(armenian_tflite, tmp_path):
     b = Bundle.read(out)
     assert b.batch == 1 and b.numerics["mode"] == "f32" and b.converter["graph"] == "frontend"
     chunks = (np.random.default_rng(6).standard_normal((2, 1, 16, 19, 26)) * 8).astype(np.float32)
-    fe = run_ir(str(b.model_path), b.numerics["ov_config"], {"s": chunks}, H)
+    fe = run_ir(str(b.model_path), b.numerics, {"s": chunks}, H)
     with pytest.raises(pyds.ConversionError, match="canonical"):
         convert_model(armenian_tflite, tmp_path / "x", graph="frontend", numerics="hybrid_int8")
     can = convert_model(armenian_tflite, tmp_path / "can", numerics="f32")
     cb = Bundle.read(can)
-    ours = run_ir(str(cb.model_path), cb.numerics["ov_config"], {"s": chunks}, H)
+    ours = run_ir(str(cb.model_path), cb.numerics, {"s": chunks}, H)
     assert fe["s"].shape == ours["s"].shape == (2, 16, 41)
     np.testing.assert_allclose(ours["s"], fe["s"], rtol=0, atol=1e-5)
 

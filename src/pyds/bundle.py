@@ -28,9 +28,14 @@ io                          object        IR tensor names, keys exactly: ``featu
                                           [B, n_cell_dim]), ``logits`` (f32 [B, n_steps, classes]),
                                           ``state_c_out``, ``state_h_out`` (f32 [B, n_cell_dim])
 batch                       1 | "dynamic" whether B may be more than 1
-numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str}}``:
-                                          ``ov_config`` are the OpenVINO compile properties the runtime
-                                          must pass to compile_model (they decide the arithmetic)
+numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str},
+                                          "exact_divide": bool}``: ``ov_config`` are the OpenVINO compile
+                                          properties the runtime must pass to compile_model (they decide
+                                          the arithmetic); ``exact_divide`` true means: after read_model and
+                                          before compile_model, set rt_info key
+                                          ``"nonconvertable_divide_0"`` (any value) on every ``Divide``
+                                          node, else OpenVINO turns a/b into a*(1/b) and the rounding
+                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``)
 logits_are_probabilities    bool          the ``logits`` output is already softmax-ed (true for every
                                           DeepSpeech/Coqui export)
 source                      object        ``{"file": str, "format": "tflite"|"pb"|"pbmm"|"checkpoint",
@@ -180,9 +185,11 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     "io": (f"an object with exactly the string keys {list(IO_KEYS)}", lambda v: isinstance(v, dict)
            and sorted(v) == sorted(IO_KEYS) and all(isinstance(s, str) and s for s in v.values())),
     "batch": ("1 or \"dynamic\"", lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
-    "numerics": (f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}}}",
-                 lambda v: isinstance(v, dict) and sorted(v) == ["mode", "ov_config"]
+    "numerics": (f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, "
+                 "'exact_divide': bool}",
+                 lambda v: isinstance(v, dict) and sorted(v) == ["exact_divide", "mode", "ov_config"]
                  and v["mode"] in NUMERICS_MODES and isinstance(v["ov_config"], dict)
+                 and isinstance(v["exact_divide"], bool)
                  and all(isinstance(a, str) and isinstance(b, str) for a, b in v["ov_config"].items())),
     "logits_are_probabilities": ("a boolean", lambda v: isinstance(v, bool)),
     "source": (f"an object {{'file': str, 'format': one of {list(SOURCE_FORMATS)}, 'sha256': 64 hex}}",

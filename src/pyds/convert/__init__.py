@@ -164,7 +164,8 @@ def convert_model(src: str | Path, out_dir: str | Path, *, backend: str = "ovc",
             numerics_entry = numerics_config(mode, weights)
         else:
             numerics_entry = {"mode": "f32", "ov_config": {"INFERENCE_PRECISION_HINT": "f32",
-                                                           "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}}
+                                                           "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"},
+                              "exact_divide": False}
         _check_ir(xml, meta)
         bundle = Bundle(
             acoustic_model=xml.name, sample_rate=int(meta["sample_rate"]),

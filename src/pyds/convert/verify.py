@@ -95,13 +95,20 @@ def run_tflite(model: str | Path, sequences: dict[str, np.ndarray], *, python: s
             return {k: data[k] for k in data.files}
 
 
-def run_ir(model: Any, config: dict[str, str], sequences: dict[str, np.ndarray], n_cell: int
+def run_ir(model: Any, numerics: dict[str, Any], sequences: dict[str, np.ndarray], n_cell: int
            ) -> dict[str, np.ndarray]:
-    """The same through an OpenVINO model (path or ``openvino.Model``) with bundle io names, batch 1."""
+    """The same through an OpenVINO model (path or ``openvino.Model``) with bundle io names, batch 1.
+
+    ``numerics`` is a bundle's ``numerics`` entry (compile settings and load-time marks).
+    """
     import openvino as ov
 
+    from .acoustic_graph import prepare_model
+
     core = ov.Core()
-    compiled = core.compile_model(model, "CPU", config)
+    if not isinstance(model, ov.Model):
+        model = core.read_model(str(model))
+    compiled = core.compile_model(prepare_model(model, numerics), "CPU", numerics["ov_config"])
     req = compiled.create_infer_request()
     result = {}
     for key, chunks in sequences.items():
@@ -134,7 +141,7 @@ def verify_bundle(bundle_dir: str | Path, source: str | Path, *, n_chunks: int =
         ref = run_tf(source, seqs)
     else:
         ref = run_tflite(source, seqs, python=python)
-    ours = run_ir(str(bundle.model_path), bundle.numerics["ov_config"], seqs, bundle.n_cell_dim)
+    ours = run_ir(str(bundle.model_path), bundle.numerics, seqs, bundle.n_cell_dim)
     return float(np.abs(ours["seq0"].reshape(ref["seq0"].shape) - ref["seq0"]).max())
 
 
