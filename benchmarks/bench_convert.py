@@ -35,10 +35,13 @@ def bench(bundle_dir: Path, batch: int, reps: int) -> float:
     model = prepare_model(core.read_model(str(b.model_path)), b.numerics)
     req = core.compile_model(model, "CPU", b.numerics["ov_config"]).create_infer_request()
     rng = np.random.default_rng(0)
-    inputs = {b.io["features"]: (rng.standard_normal((batch, b.n_steps, 2 * b.n_context + 1, b.n_input)) * 8
-                                 ).astype(np.float32),
-              b.io["state_c_in"]: np.zeros((batch, b.n_cell_dim), np.float32),
-              b.io["state_h_in"]: np.zeros((batch, b.n_cell_dim), np.float32)}
+    inputs = {
+        b.io["features"]: (
+            rng.standard_normal((batch, b.n_steps, 2 * b.n_context + 1, b.n_input)) * 8
+        ).astype(np.float32),
+        b.io["state_c_in"]: np.zeros((batch, b.n_cell_dim), np.float32),
+        b.io["state_h_in"]: np.zeros((batch, b.n_cell_dim), np.float32),
+    }
     for _ in range(3):
         req.infer(inputs)
     times = []
@@ -62,8 +65,10 @@ def main() -> None:
         from conftest import fetch_armenian_model
 
         model = fetch_armenian_model()
-    print(f"{'numerics':12s} {'graph':10s} {'convert s':>9s} {'batch':>5s} {'ms/call':>9s} "
-          f"{'ms/chunk':>9s} {'x real time':>11s}")
+    print(
+        f"{'numerics':12s} {'graph':10s} {'convert s':>9s} {'batch':>5s} {'ms/call':>9s} "
+        f"{'ms/chunk':>9s} {'x real time':>11s}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for numerics, graph in CHOICES:
             t = time.perf_counter()
@@ -71,8 +76,11 @@ def main() -> None:
             convert_s = time.perf_counter() - t
             for batch in (1, 16) if graph == "canonical" else (1,):
                 sec = bench(out, batch, args.reps if batch == 1 else max(3, args.reps // 4))
-                print(f"{numerics:12s} {graph:10s} {convert_s:9.1f} {batch:5d} {sec * 1e3:9.1f} "
-                      f"{sec * 1e3 / batch:9.2f} {batch * 0.32 / sec:11.1f}", flush=True)
+                print(
+                    f"{numerics:12s} {graph:10s} {convert_s:9.1f} {batch:5d} {sec * 1e3:9.1f} "
+                    f"{sec * 1e3 / batch:9.2f} {batch * 0.32 / sec:11.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ def read_wav(path: Path) -> np.ndarray:
 
 
 def clip_sequences(clips: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    from pyds.features import FeatureStream
     from pyds.convert.verify import chunk_windows
+    from pyds.features import FeatureStream
 
     seqs, lengths = {}, {}
     for i, clip in enumerate(clips):
@@ -58,8 +58,15 @@ def compare(ref: dict, ours: dict, lengths: dict[str, int]) -> dict[str, float]:
         flips += int((a.argmax(1) != b.argmax(1)).sum())
         same += greedy_labels(a) == greedy_labels(b)
     d = np.concatenate(per_step)
-    return {"median": float(np.median(d)), "p99": float(np.percentile(d, 99)), "max": float(d.max()),
-            "argmax_flips": flips, "timesteps": int(d.size), "identical": same, "clips": len(lengths)}
+    return {
+        "median": float(np.median(d)),
+        "p99": float(np.percentile(d, 99)),
+        "max": float(d.max()),
+        "argmax_flips": flips,
+        "timesteps": int(d.size),
+        "identical": same,
+        "clips": len(lengths),
+    }
 
 
 def main() -> None:
@@ -82,7 +89,9 @@ def main() -> None:
         model = fetch_armenian_model()
     data = SHARED / "data" / "armenian-tts"
     with open(data / "manifest.tsv", encoding="utf-8") as f:
-        names = [row["file"] for row in csv.DictReader(f, delimiter="\t") if not row["file"].startswith("long")]
+        names = [
+            row["file"] for row in csv.DictReader(f, delimiter="\t") if not row["file"].startswith("long")
+        ]
     clips = [data / n for n in names[: args.clips]]
     seqs, lengths = clip_sequences(clips)
     t = time.perf_counter()
@@ -93,8 +102,14 @@ def main() -> None:
         ref = run_tflite(model, seqs, python=args.python)
         if args.ref_cache:
             np.savez(args.ref_cache, **ref)
-    print(f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, {time.perf_counter() - t:.1f} s")
-    print(f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} {'argmax≠':>8s} {'identical':>10s}")
+    print(
+        f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, "
+        f"{time.perf_counter() - t:.1f} s"
+    )
+    print(
+        f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} "
+        f"{'argmax≠':>8s} {'identical':>10s}"
+    )
     for numerics in args.numerics:
         with tempfile.TemporaryDirectory() as tmp:
             out = convert_model(model, Path(tmp) / "b", numerics=numerics, graph=args.graph)
@@ -103,8 +118,10 @@ def main() -> None:
             b = Bundle.read(out)
             ours = run_ir(str(b.model_path), b.numerics, seqs, b.n_cell_dim)
         r = compare(ref, ours, lengths)
-        print(f"{numerics:12s} {args.graph:10s} {r['median']:9.2e} {r['p99']:9.2e} {r['max']:9.2e} "
-              f"{r['argmax_flips']:8d} {r['identical']:5d} / {r['clips']}")
+        print(
+            f"{numerics:12s} {args.graph:10s} {r['median']:9.2e} {r['p99']:9.2e} {r['max']:9.2e} "
+            f"{r['argmax_flips']:8d} {r['identical']:5d} / {r['clips']}"
+        )
 
 
 if __name__ == "__main__":

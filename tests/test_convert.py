@@ -52,11 +52,26 @@ def tflite_python() -> str:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return str(python)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    made = subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True
+    )
     if made.returncode != 0:
         missing(f"cannot create a venv for tflite-runtime: {made.stderr[-400:]}")
-    pip = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                          "tflite-runtime==2.14.0", "numpy<2"], capture_output=True, text=True, timeout=900)
+    pip = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "tflite-runtime==2.14.0",
+            "numpy<2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if pip.returncode != 0 or subprocess.run(probe, capture_output=True).returncode != 0:
         missing(f"pip cannot install tflite-runtime==2.14.0: {pip.stderr.strip()[-400:]}")
     return str(python)
@@ -128,22 +143,35 @@ def test_prune_keeps_only_the_acoustic_operators(armenian_tflite):
 
     data = armenian_tflite.read_bytes()
     full = _Graph(data, armenian_tflite)
-    pruned = _Graph(prune(data, ["input_node", "previous_state_c", "previous_state_h"],
-                          ["logits", "new_state_c", "new_state_h"]), Path("pruned"))
+    pruned = _Graph(
+        prune(
+            data,
+            ["input_node", "previous_state_c", "previous_state_h"],
+            ["logits", "new_state_c", "new_state_h"],
+        ),
+        Path("pruned"),
+    )
     assert "AudioSpectrogram" in full.op_names and "Mfcc" in full.op_names
     assert "AudioSpectrogram" not in pruned.op_names and "Mfcc" not in pruned.op_names
     assert pruned.op_names.count("FULLY_CONNECTED") == 21
     assert len(pruned.ops) < len(full.ops)
     sub = pruned.sub
     assert [pruned.names[sub.Inputs(i)] for i in range(sub.InputsLength())] == [
-        "input_node", "previous_state_c", "previous_state_h"]
+        "input_node",
+        "previous_state_c",
+        "previous_state_h",
+    ]
     with pytest.raises(pyds.ConversionError, match="input_samples"):
         prune(data, ["input_node", "previous_state_c", "previous_state_h"], ["mfccs"])
 
 
 def test_frontend_ir_is_cut_to_the_acoustic_io(source):
     model = source.frontend_model
-    assert sorted(p.get_any_name() for p in model.inputs) == ["input_node", "previous_state_c", "previous_state_h"]
+    assert sorted(p.get_any_name() for p in model.inputs) == [
+        "input_node",
+        "previous_state_c",
+        "previous_state_h",
+    ]
     assert sorted(p.get_any_name() for p in model.outputs) == ["logits", "new_state_c", "new_state_h"]
 
 
@@ -176,17 +204,28 @@ def test_canonical_graph_batches_streams_independently(source, numerics):
     x = (rng.standard_normal((3, 16, 19, 26)) * 8).astype(np.float32)
     c = (rng.standard_normal((3, H)) * 0.5).astype(np.float32)
     h = np.tanh(rng.standard_normal((3, H))).astype(np.float32)
-    batched = {k: v.copy() for k, v in req.infer({"input_node": x, "previous_state_c": c,
-                                                   "previous_state_h": h}).to_dict().items()}
+    batched = {
+        k: v.copy()
+        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h})
+        .to_dict()
+        .items()
+    }
     by_name = {k.get_any_name(): v for k, v in batched.items()}
     for b in range(3):
-        one = req.infer({"input_node": x[b: b + 1], "previous_state_c": c[b: b + 1], "previous_state_h": h[b: b + 1]})
+        one = req.infer(
+            {"input_node": x[b : b + 1], "previous_state_c": c[b : b + 1], "previous_state_h": h[b : b + 1]}
+        )
         np.testing.assert_allclose(by_name["logits"][b], one["logits"][0], rtol=0, atol=1e-5)
         np.testing.assert_allclose(by_name["new_state_h"][b], one["new_state_h"][0], rtol=0, atol=1e-5)
 
 
-KEYS = {"layer1": "layer1_w", "layer2": "layer2_w", "layer3": "layer3_w", "layer5": "layer5_w",
-        "layer6": "layer6_w"}
+KEYS = {
+    "layer1": "layer1_w",
+    "layer2": "layer2_w",
+    "layer3": "layer3_w",
+    "layer5": "layer5_w",
+    "layer6": "layer6_w",
+}
 
 
 def test_every_fc_equals_the_hybrid_integer_arithmetic(source):
@@ -201,7 +240,7 @@ def test_every_fc_equals_the_hybrid_integer_arithmetic(source):
     for x in (x0, (rng.standard_normal((1, 16, 19, 26)) * 8).astype(np.float32)):
         out = req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h})
         got = {k.get_any_name(): v.copy() for k, v in out.to_dict().items()}
-        names = [n[len("fc_in:"):] for n in got if n.startswith("fc_in:")]
+        names = [n[len("fc_in:") :] for n in got if n.startswith("fc_in:")]
         assert len(names) == 21
         for name in names:
             key = KEYS.get(name, "lstm_w")
@@ -221,8 +260,12 @@ def test_f32_numerics_is_not_the_hybrid_arithmetic(source):
     req = _compile(build_acoustic_model(w, numerics="f32", debug_outputs=True), F32)
     x = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
     c, h = _zeros_state()
-    got = {k.get_any_name(): v for k, v in req.infer({"input_node": x, "previous_state_c": c,
-                                                       "previous_state_h": h}).to_dict().items()}
+    got = {
+        k.get_any_name(): v
+        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h})
+        .to_dict()
+        .items()
+    }
     q, scale = w.int8["layer2_w"]
     want = hybrid_fc(got["fc_in:layer2"], q, scale, w.layer2_b)
     assert np.abs(got["fc_out:layer2"] - want).max() > 1e-4 * np.abs(want).max()
@@ -234,14 +277,22 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
 
     b = Bundle.read(bundle_dir)
     assert b.format == "pyds-bundle/1" and b.batch == "dynamic" and b.logits_are_probabilities
-    assert b.numerics == {"mode": "hybrid_int8", "ov_config": {"INFERENCE_PRECISION_HINT": "f32",
-                                                               "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
-                          "exact_divide": True}
+    assert b.numerics == {
+        "mode": "hybrid_int8",
+        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
+        "exact_divide": True,
+    }
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
-    assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
+    assert (
+        b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
+    )
     assert len(b.alphabet) == 40 and b.beam_width == 500 and b.mfcc_upper_hz == 8000
     model = ov.Core().read_model(str(b.model_path))
-    assert {p.get_any_name() for p in model.inputs} == {b.io["features"], b.io["state_c_in"], b.io["state_h_in"]}
+    assert {p.get_any_name() for p in model.inputs} == {
+        b.io["features"],
+        b.io["state_c_in"],
+        b.io["state_h_in"],
+    }
     assert model.input(b.io["features"]).get_partial_shape().is_dynamic
     assert sorted(p.name for p in bundle_dir.iterdir()) == ["acoustic.bin", "acoustic.xml", "pyds.json"]
 
@@ -256,7 +307,10 @@ def test_golden_logits_s104(bundle_dir):
     assert logits.shape == gold.shape
     diff = np.abs(logits - gold).max(axis=1)
     flips = int((logits.argmax(1) != gold.argmax(1)).sum())
-    print(f"s104_hy: max |logits - golden| = {diff.max():.3g}, median {np.median(diff):.3g}, argmax flips {flips}")
+    print(
+        f"s104_hy: max |logits - golden| = {diff.max():.3g}, median {np.median(diff):.3g}, "
+        f"argmax flips {flips}"
+    )
     assert np.median(diff) < 1e-6  # timesteps reproduce TFLite to float rounding (softmax, exp)
     assert diff.max() < 1e-3
     assert flips == 0
@@ -353,9 +407,9 @@ def test_bad_sources_raise_conversion_error_and_leave_nothing(case, armenian_tfl
     elif case == "wrong_alphabet":  # a well-formed alphabet of 39 labels for a model with 41 classes
         other = _serialize(labels[:38] + [b"abcdefgh"])
         assert len(other) == len(blob)
-        bad = data[:pos] + other + data[pos + len(blob):]
+        bad = data[:pos] + other + data[pos + len(blob) :]
     else:  # a label length that runs past the end of the serialized alphabet
-        bad = data[:pos + 4] + struct.pack("<H", 999) + data[pos + 6:]
+        bad = data[: pos + 4] + struct.pack("<H", 999) + data[pos + 6 :]
     src = tmp_path / "model.tflite"
     src.write_bytes(bad)
     out = tmp_path / "out"
@@ -371,8 +425,13 @@ def test_bad_sources_raise_conversion_error_and_leave_nothing(case, armenian_tfl
 def test_missing_source_and_bad_options(armenian_tflite, tmp_path):
     with pytest.raises(pyds.ModelNotFoundError):
         convert_model(tmp_path / "nope.tflite", tmp_path / "o")
-    for kwargs in ({"backend": "x"}, {"precision": "fp16"}, {"numerics": "int4"}, {"graph": "other"},
-                   {"colour": "red"}):
+    for kwargs in (
+        {"backend": "x"},
+        {"precision": "fp16"},
+        {"numerics": "int4"},
+        {"graph": "other"},
+        {"colour": "red"},
+    ):
         with pytest.raises(pyds.ConversionError):
             convert_model(armenian_tflite, tmp_path / "o", **kwargs)
     assert not (tmp_path / "o").exists()
@@ -409,10 +468,17 @@ def test_bundle_read_rejects_bad_fields(bundle_dir, tmp_path):
     for name in ("acoustic.xml", "acoustic.bin"):
         os.symlink(bundle_dir / name, tmp_path / name)
     cases = [
-        ("format", "pyds-bundle/2"), ("sample_rate", "16000"), ("n_steps", 0), ("utf8_mode", 1),
-        ("io", {**good["io"], "extra": "x"}), ("batch", 4), ("numerics", {"mode": "fast", "ov_config": {}}),
-        ("source", {**good["source"], "sha256": "abc"}), ("acoustic_model", "../acoustic.xml"),
-        ("alphabet", []), ("beam_width", True),
+        ("format", "pyds-bundle/2"),
+        ("sample_rate", "16000"),
+        ("n_steps", 0),
+        ("utf8_mode", 1),
+        ("io", {**good["io"], "extra": "x"}),
+        ("batch", 4),
+        ("numerics", {"mode": "fast", "ov_config": {}}),
+        ("source", {**good["source"], "sha256": "abc"}),
+        ("acoustic_model", "../acoustic.xml"),
+        ("alphabet", []),
+        ("beam_width", True),
     ]
     for field, value in cases:
         (tmp_path / "pyds.json").write_text(json.dumps({**good, field: value}), encoding="utf-8")
@@ -442,4 +508,3 @@ def test_bundle_write_round_trip(bundle_dir, tmp_path):
     data = json.loads((tmp_path / "pyds.json").read_text(encoding="utf-8"))
     assert data["scorer"]["alpha"] == 0.93 and data["alphabet"] == b.alphabet
     assert [p.name for p in tmp_path.iterdir()] == ["pyds.json"]  # no temp file left
-

@@ -40,8 +40,10 @@ NUMERICS = ("hybrid_int8", "f32")
 
 def padded_width(weights: AcousticWeights) -> int:
     """The common FC input width of hybrid_int8 graphs: the widest K, rounded up to a multiple of 64."""
-    k = max(getattr(weights, n).shape[0] for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w",
-                                                    "layer5_w", "layer6_w"))
+    k = max(
+        getattr(weights, n).shape[0]
+        for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w", "layer5_w", "layer6_w")
+    )
     return -(-k // 64) * 64
 
 
@@ -53,20 +55,37 @@ def numerics_config(mode: str, weights: AcousticWeights) -> dict[str, Any]:
         group = "0"
     else:
         raise ConversionError(f"unknown numerics '{mode}' (expected one of {', '.join(NUMERICS)})")
-    return {"mode": mode, "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": group},
-            "exact_divide": mode == "hybrid_int8"}
+    return {
+        "mode": mode,
+        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": group},
+        "exact_divide": mode == "hybrid_int8",
+    }
 
 
 # TFLite's float LOGISTIC and TANH kernels (kGenericOptimized) evaluate Eigen's vectorized functions, built
 # without FMA: tanh = a [13/6] rational approximation on x clamped to +-7.90531110763549805 (x itself for
-# |x| < 0.0004); logistic = e / (1 + e) with e = Eigen's pexp (Cephes: 2^m * p(r), r = x - m ln2 in two parts).
-# Rebuilt here from OpenVINO elementwise ops, each rounded to f32 as the non-FMA build does, they make the LSTM
-# cell agree with TFLite's to the bit on most elements, where OpenVINO's own Sigmoid/Tanh differ by an ulp on
-# about two thirds of them (and each ulp may flip an int8 rounding in the next FC).
-_TANH_ALPHA = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05, 5.12229709037114e-08,
-               -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16)
+# |x| < 0.0004); logistic = e / (1 + e) with e = Eigen's pexp (Cephes: 2^m * p(r), r = x - m ln2 in two
+# parts). Rebuilt here from OpenVINO elementwise ops, each rounded to f32 as the non-FMA build does, they
+# make the LSTM cell agree with TFLite's to the bit on most elements, where OpenVINO's own Sigmoid/Tanh
+# differ by an ulp on about two thirds of them (and each ulp may flip an int8 rounding in the next FC).
+_TANH_ALPHA = (
+    4.89352455891786e-03,
+    6.37261928875436e-04,
+    1.48572235717979e-05,
+    5.12229709037114e-08,
+    -8.60467152213735e-11,
+    2.00018790482477e-13,
+    -2.76076847742355e-16,
+)
 _TANH_BETA = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06)
-_EXP_P = (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1)
+_EXP_P = (
+    1.9875691500e-4,
+    1.3981999507e-3,
+    8.3334519073e-3,
+    4.1665795894e-2,
+    1.6666665459e-1,
+    5.0000001201e-1,
+)
 
 #: rt_info key of OpenVINO's ConvertDivide pass: a Divide carrying it stays a division (see ``true_divide``)
 KEEP_DIVIDE = "nonconvertable_divide_0"
@@ -157,14 +176,24 @@ def _quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scale.astype(np.float32)
 
 
-def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_context: int = 9, n_input: int = 26,
-                         numerics: str = "f32", relu_clip: float = 20.0, int8_weights: bool | None = None,
-                         debug_outputs: bool = False, tflite_activations: bool | None = None):
+def build_acoustic_model(
+    weights: AcousticWeights,
+    *,
+    n_steps: int = 16,
+    n_context: int = 9,
+    n_input: int = 26,
+    numerics: str = "f32",
+    relu_clip: float = 20.0,
+    int8_weights: bool | None = None,
+    debug_outputs: bool = False,
+    tflite_activations: bool | None = None,
+):
     """Build the acoustic ``openvino.Model`` (dynamic batch) from DeepSpeech weights.
 
     ``int8_weights``: store the dense weights as int8 constants + per-channel scale (default: when the source
     had int8 weights; forced by hybrid_int8; float weights are then quantized per channel).
-    ``tflite_activations`` (default: with hybrid_int8) computes the LSTM's sigmoid and tanh as TFLite's kernels
+    ``tflite_activations`` (default: with hybrid_int8) computes the LSTM's sigmoid and tanh as TFLite's
+    kernels
     do instead of with OpenVINO's Sigmoid/Tanh.
     ``debug_outputs`` adds, for every FC, outputs ``fc_in:<name>`` (its unpadded input) and ``fc_out:<name>``
     (its output incl. bias), names layer1, layer2, layer3, lstm_00..lstm_15, layer5, layer6: the hooks a test
@@ -188,7 +217,9 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
     n_classes = weights.n_classes
     width = (2 * n_context + 1) * n_input
     if weights.layer1_w.shape[0] != width:
-        raise ConversionError(f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values")
+        raise ConversionError(
+            f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values"
+        )
     k_pad = padded_width(weights)
     debug: list[Any] = []
 
@@ -236,12 +267,16 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
             # integer-valued rows whose max is 127, so the plugin's quantization (scale 1) is exact, and
             # its int8 kernel returns the int32 dot product as float.
             amax = ops.reduce_max(ops.abs(x), i64([1]), True)
-            inv = true_divide(ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30))))
+            inv = true_divide(
+                ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30)))
+            )
             q = ops.round(ops.multiply(x, inv), "half_away_from_zero")
             qin = ops.pad(q, i64([0, 0]), i64([0, pad]), "constant") if pad else q
             acc = ops.matmul(qin, w, False, transposed)
             # TFLite: scaling = (max|x| / 127) * weight_scale; out = bias + float(acc) * scaling
-            row_scale = ops.multiply(true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"])
+            row_scale = ops.multiply(
+                true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"]
+            )
             y = ops.add(ops.multiply(acc, row_scale), shared[bkey])
         else:
             xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x

@@ -2,7 +2,8 @@
 
 A test oracle (not a fast path): ``hybrid_fc`` is TFLite's dynamic-range FULLY_CONNECTED with symmetric
 run-time input quantization (``asymmetric_quantize_inputs = false``): per input row, scale = max|x| / 127,
-q = round-half-away-from-zero(x * (127 / max|x|)) clamped to [-127, 127], an int32 dot with the int8 weights, then
+q = round-half-away-from-zero(x * (127 / max|x|)) clamped to [-127, 127], an int32 dot with the int8
+weights, then
 acc * (scale * weight_scale) + bias. A row of zeros gives zeros (plus bias).
 """
 
