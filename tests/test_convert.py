@@ -219,6 +219,29 @@ def test_canonical_graph_batches_streams_independently(source, numerics):
         np.testing.assert_allclose(by_name["new_state_h"][b], one["new_state_h"][0], rtol=0, atol=1e-5)
 
 
+def test_float_weights_and_int8_precision(source):
+    """A float source (the same weights, no int8): stored as f32 it computes what the int8-stored graph does;
+    with int8 precision its weights are quantized per channel and the logits stay close."""
+    import dataclasses
+
+    w = source.weights
+    wf = dataclasses.replace(w, int8={})
+    x = (np.random.default_rng(7).standard_normal((2, 16, 19, 26)) * 8).astype(np.float32)
+    c = np.zeros((2, H), np.float32)
+    feeds = {"input_node": x, "previous_state_c": c, "previous_state_h": c}
+
+    def logits(weights, **kw):
+        model = build_acoustic_model(weights, **kw)
+        return _compile(model, F32).infer(feeds)["logits"].copy()
+
+    stored_int8 = logits(w, numerics="f32")
+    np.testing.assert_allclose(logits(wf, numerics="f32"), stored_int8, rtol=0, atol=1e-5)
+    requantized = logits(wf, numerics="f32", int8_weights=True)
+    assert 0 < np.abs(requantized - stored_int8).max() < 0.1
+    with pytest.raises(pyds.ConversionError, match="int8"):
+        build_acoustic_model(wf, numerics="hybrid_int8", int8_weights=False)
+
+
 KEYS = {
     "layer1": "layer1_w",
     "layer2": "layer2_w",
