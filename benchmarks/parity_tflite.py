@@ -36,8 +36,8 @@ def read_wav(path: Path) -> np.ndarray:
 
 
 def clip_sequences(clips: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    from pyds.features import FeatureStream
     from pyds.convert.verify import chunk_windows
+    from pyds.features import FeatureStream
 
     seqs, lengths = {}, {}
     for i, clip in enumerate(clips):
@@ -58,8 +58,15 @@ def compare(ref: dict, ours: dict, lengths: dict[str, int]) -> dict[str, float]:
         flips += int((a.argmax(1) != b.argmax(1)).sum())
         same += greedy_labels(a) == greedy_labels(b)
     d = np.concatenate(per_step)
-    return {"median": float(np.median(d)), "p99": float(np.percentile(d, 99)), "max": float(d.max()),
-            "argmax_flips": flips, "timesteps": int(d.size), "identical": same, "clips": len(lengths)}
+    return {
+        "median": float(np.median(d)),
+        "p99": float(np.percentile(d, 99)),
+        "max": float(d.max()),
+        "argmax_flips": flips,
+        "timesteps": int(d.size),
+        "identical": same,
+        "clips": len(lengths),
+    }
 
 
 def main() -> None:
@@ -69,6 +76,7 @@ def main() -> None:
     ap.add_argument("--graph", default="canonical")
     ap.add_argument("--clips", type=int, default=40)
     ap.add_argument("--python", default=os.environ.get("PYDS_TFLITE_PYTHON", "/work/venv-tflite/bin/python"))
+    ap.add_argument("--ref-cache", type=Path, default=None, help="npz to keep tflite-runtime's outputs in")
     args = ap.parse_args()
 
     from pyds.convert import convert_model
@@ -81,23 +89,39 @@ def main() -> None:
         model = fetch_armenian_model()
     data = SHARED / "data" / "armenian-tts"
     with open(data / "manifest.tsv", encoding="utf-8") as f:
-        names = [row["file"] for row in csv.DictReader(f, delimiter="\t") if not row["file"].startswith("long")]
+        names = [
+            row["file"] for row in csv.DictReader(f, delimiter="\t") if not row["file"].startswith("long")
+        ]
     clips = [data / n for n in names[: args.clips]]
     seqs, lengths = clip_sequences(clips)
     t = time.perf_counter()
-    ref = run_tflite(model, seqs, python=args.python)
-    print(f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, {time.perf_counter() - t:.1f} s")
-    print(f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} {'argmax≠':>8s} {'identical':>10s}")
+    if args.ref_cache and args.ref_cache.exists():
+        with np.load(args.ref_cache) as cached:
+            ref = {k: cached[k] for k in cached.files}
+    else:
+        ref = run_tflite(model, seqs, python=args.python)
+        if args.ref_cache:
+            np.savez(args.ref_cache, **ref)
+    print(
+        f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, "
+        f"{time.perf_counter() - t:.1f} s"
+    )
+    print(
+        f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} "
+        f"{'argmax≠':>8s} {'identical':>10s}"
+    )
     for numerics in args.numerics:
         with tempfile.TemporaryDirectory() as tmp:
             out = convert_model(model, Path(tmp) / "b", numerics=numerics, graph=args.graph)
             from pyds.bundle import Bundle
 
             b = Bundle.read(out)
-            ours = run_ir(str(b.model_path), b.numerics["ov_config"], seqs, b.n_cell_dim)
+            ours = run_ir(str(b.model_path), b.numerics, seqs, b.n_cell_dim)
         r = compare(ref, ours, lengths)
-        print(f"{numerics:12s} {args.graph:10s} {r['median']:9.2e} {r['p99']:9.2e} {r['max']:9.2e} "
-              f"{r['argmax_flips']:8d} {r['identical']:5d} / {r['clips']}")
+        print(
+            f"{numerics:12s} {args.graph:10s} {r['median']:9.2e} {r['p99']:9.2e} {r['max']:9.2e} "
+            f"{r['argmax_flips']:8d} {r['identical']:5d} / {r['clips']}"
+        )
 
 
 if __name__ == "__main__":

@@ -28,9 +28,14 @@ io                          object        IR tensor names, keys exactly: ``featu
                                           [B, n_cell_dim]), ``logits`` (f32 [B, n_steps, classes]),
                                           ``state_c_out``, ``state_h_out`` (f32 [B, n_cell_dim])
 batch                       1 | "dynamic" whether B may be more than 1
-numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str}}``:
-                                          ``ov_config`` are the OpenVINO compile properties the runtime
-                                          must pass to compile_model (they decide the arithmetic)
+numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str},
+                                          "exact_divide": bool}``: ``ov_config`` are the OpenVINO compile
+                                          properties the runtime must pass to compile_model (they decide
+                                          the arithmetic); ``exact_divide`` true means: after read_model and
+                                          before compile_model, set rt_info key
+                                          ``"nonconvertable_divide_0"`` (any value) on every ``Divide``
+                                          node, else OpenVINO turns a/b into a*(1/b) and the rounding
+                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``)
 logits_are_probabilities    bool          the ``logits`` output is already softmax-ed (true for every
                                           DeepSpeech/Coqui export)
 source                      object        ``{"file": str, "format": "tflite"|"pb"|"pbmm"|"checkpoint",
@@ -162,8 +167,10 @@ def _is_num(v: Any) -> bool:
 
 _CHECKS: dict[str, tuple[str, Any]] = {
     "format": ("the string 'pyds-bundle/1'", lambda v: v == BUNDLE_FORMAT),
-    "acoustic_model": ("a plain .xml file name", lambda v: isinstance(v, str) and v.endswith(".xml")
-                       and Path(v).name == v and v not in (".xml",)),
+    "acoustic_model": (
+        "a plain .xml file name",
+        lambda v: isinstance(v, str) and v.endswith(".xml") and Path(v).name == v and v not in (".xml",),
+    ),
     "sample_rate": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "feature_win_len_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "feature_win_step_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
@@ -172,32 +179,67 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     "n_context": ("a non-negative integer", lambda v: _is_int(v) and v >= 0),
     "n_steps": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "n_cell_dim": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "alphabet": ("a list of non-empty strings", lambda v: isinstance(v, list)
-                 and all(isinstance(s, str) and s for s in v)),
+    "alphabet": (
+        "a list of non-empty strings",
+        lambda v: isinstance(v, list) and all(isinstance(s, str) and s for s in v),
+    ),
     "utf8_mode": ("a boolean", lambda v: isinstance(v, bool)),
     "beam_width": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "language": ("a string", lambda v: isinstance(v, str)),
-    "io": (f"an object with exactly the string keys {list(IO_KEYS)}", lambda v: isinstance(v, dict)
-           and sorted(v) == sorted(IO_KEYS) and all(isinstance(s, str) and s for s in v.values())),
-    "batch": ("1 or \"dynamic\"", lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
-    "numerics": (f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}}}",
-                 lambda v: isinstance(v, dict) and sorted(v) == ["mode", "ov_config"]
-                 and v["mode"] in NUMERICS_MODES and isinstance(v["ov_config"], dict)
-                 and all(isinstance(a, str) and isinstance(b, str) for a, b in v["ov_config"].items())),
+    "io": (
+        f"an object with exactly the string keys {list(IO_KEYS)}",
+        lambda v: (
+            isinstance(v, dict)
+            and sorted(v) == sorted(IO_KEYS)
+            and all(isinstance(s, str) and s for s in v.values())
+        ),
+    ),
+    "batch": ('1 or "dynamic"', lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
+    "numerics": (
+        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, "
+        "'exact_divide': bool}",
+        lambda v: (
+            isinstance(v, dict)
+            and sorted(v) == ["exact_divide", "mode", "ov_config"]
+            and v["mode"] in NUMERICS_MODES
+            and isinstance(v["ov_config"], dict)
+            and isinstance(v["exact_divide"], bool)
+            and all(isinstance(a, str) and isinstance(b, str) for a, b in v["ov_config"].items())
+        ),
+    ),
     "logits_are_probabilities": ("a boolean", lambda v: isinstance(v, bool)),
-    "source": (f"an object {{'file': str, 'format': one of {list(SOURCE_FORMATS)}, 'sha256': 64 hex}}",
-               lambda v: isinstance(v, dict) and sorted(v) == ["file", "format", "sha256"]
-               and isinstance(v["file"], str) and v["format"] in SOURCE_FORMATS
-               and isinstance(v["sha256"], str) and re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) is not None),
-    "converter": ("an object {'pyds', 'openvino', 'backend', 'precision', 'graph'} of strings",
-                  lambda v: isinstance(v, dict)
-                  and sorted(v) == ["backend", "graph", "openvino", "precision", "pyds"]
-                  and all(isinstance(s, str) for s in v.values())
-                  and v["backend"] in ("ovc", "mo") and v["precision"] in ("fp32", "int8")
-                  and v["graph"] in ("canonical", "frontend")),
-    "scorer": ("an object {'file': str, 'alpha': number, 'beta': number}",
-               lambda v: isinstance(v, dict) and sorted(v) == ["alpha", "beta", "file"]
-               and isinstance(v["file"], str) and _is_num(v["alpha"]) and _is_num(v["beta"])),
+    "source": (
+        f"an object {{'file': str, 'format': one of {list(SOURCE_FORMATS)}, 'sha256': 64 hex}}",
+        lambda v: (
+            isinstance(v, dict)
+            and sorted(v) == ["file", "format", "sha256"]
+            and isinstance(v["file"], str)
+            and v["format"] in SOURCE_FORMATS
+            and isinstance(v["sha256"], str)
+            and re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) is not None
+        ),
+    ),
+    "converter": (
+        "an object {'pyds', 'openvino', 'backend', 'precision', 'graph'} of strings",
+        lambda v: (
+            isinstance(v, dict)
+            and sorted(v) == ["backend", "graph", "openvino", "precision", "pyds"]
+            and all(isinstance(s, str) for s in v.values())
+            and v["backend"] in ("ovc", "mo")
+            and v["precision"] in ("fp32", "int8")
+            and v["graph"] in ("canonical", "frontend")
+        ),
+    ),
+    "scorer": (
+        "an object {'file': str, 'alpha': number, 'beta': number}",
+        lambda v: (
+            isinstance(v, dict)
+            and sorted(v) == ["alpha", "beta", "file"]
+            and isinstance(v["file"], str)
+            and _is_num(v["alpha"])
+            and _is_num(v["beta"])
+        ),
+    ),
 }
 _OPTIONAL = {"scorer"}
 

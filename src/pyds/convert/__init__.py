@@ -25,10 +25,24 @@ from .spec import AcousticWeights, SourceModel
 
 __all__ = ["convert_model", "load_source", "detect_format", "SourceModel", "AcousticWeights", "FORMATS"]
 
-IO_NAMES = {"features": "input_node", "state_c_in": "previous_state_c", "state_h_in": "previous_state_h",
-            "logits": "logits", "state_c_out": "new_state_c", "state_h_out": "new_state_h"}
-_OVERRIDABLE = ("sample_rate", "feature_win_len_ms", "feature_win_step_ms", "beam_width", "language", "alphabet",
-                "utf8_mode", "mfcc_upper_hz")
+IO_NAMES = {
+    "features": "input_node",
+    "state_c_in": "previous_state_c",
+    "state_h_in": "previous_state_h",
+    "logits": "logits",
+    "state_c_out": "new_state_c",
+    "state_h_out": "new_state_h",
+}
+_OVERRIDABLE = (
+    "sample_rate",
+    "feature_win_len_ms",
+    "feature_win_step_ms",
+    "beam_width",
+    "language",
+    "alphabet",
+    "utf8_mode",
+    "mfcc_upper_hz",
+)
 
 
 def load_source(src: str | Path, *, with_frontend: bool = True) -> SourceModel:
@@ -42,7 +56,9 @@ def load_source(src: str | Path, *, with_frontend: bool = True) -> SourceModel:
     try:
         from . import tensorflow as tf_loader
     except ImportError as exc:
-        raise ConversionError(f"{path}: converting {fmt} sources needs pyds.convert.tensorflow ({exc})") from exc
+        raise ConversionError(
+            f"{path}: converting {fmt} sources needs pyds.convert.tensorflow ({exc})"
+        ) from exc
     return tf_loader.load(path, fmt)
 
 
@@ -80,9 +96,17 @@ def _frontend_ir(source: SourceModel):
     return model
 
 
-def convert_model(src: str | Path, out_dir: str | Path, *, backend: str = "ovc", precision: str = "fp32",
-                  numerics: str | None = None, graph: str = "canonical", force: bool = False,
-                  **overrides: Any) -> Path:
+def convert_model(
+    src: str | Path,
+    out_dir: str | Path,
+    *,
+    backend: str = "ovc",
+    precision: str = "fp32",
+    numerics: str | None = None,
+    graph: str = "canonical",
+    force: bool = False,
+    **overrides: Any,
+) -> Path:
     """Convert a DeepSpeech/Coqui model file into a pyds bundle directory; returns ``out_dir``.
 
     - ``backend``: "ovc" (OpenVINO's Python API) or "mo" (the legacy Model Optimizer, see ``mo.py``).
@@ -124,8 +148,10 @@ def convert_model(src: str | Path, out_dir: str | Path, *, backend: str = "ovc",
         mode = "f32"
     weights = source.weights
     if mode == "hybrid_int8" and (weights is None or (not weights.int8 and precision != "int8")):
-        raise ConversionError(f"{src}: numerics 'hybrid_int8' needs int8 weights (an int8 .tflite, or "
-                              "precision='int8' for a float source)")
+        raise ConversionError(
+            f"{src}: numerics 'hybrid_int8' needs int8 weights (an int8 .tflite, or "
+            "precision='int8' for a float source)"
+        )
 
     from .acoustic_graph import build_acoustic_model, numerics_config
 
@@ -155,27 +181,51 @@ def convert_model(src: str | Path, out_dir: str | Path, *, backend: str = "ovc",
                 if weights is None:
                     raise ConversionError(f"{src}: the loader extracted no weights for the canonical graph")
                 model = build_acoustic_model(
-                    weights, n_steps=meta["n_steps"], n_context=meta["n_context"], n_input=meta["n_input"],
-                    numerics=mode, relu_clip=float(meta.get("relu_clip", 20.0)),
-                    int8_weights=bool(weights.int8) or precision == "int8")
+                    weights,
+                    n_steps=meta["n_steps"],
+                    n_context=meta["n_context"],
+                    n_input=meta["n_input"],
+                    numerics=mode,
+                    relu_clip=float(meta.get("relu_clip", 20.0)),
+                    int8_weights=bool(weights.int8) or precision == "int8",
+                )
                 batch = "dynamic"
             ov.save_model(model, str(xml), compress_to_fp16=False)
         if weights is not None:
             numerics_entry = numerics_config(mode, weights)
         else:
-            numerics_entry = {"mode": "f32", "ov_config": {"INFERENCE_PRECISION_HINT": "f32",
-                                                           "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}}
+            numerics_entry = {
+                "mode": "f32",
+                "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"},
+                "exact_divide": False,
+            }
         _check_ir(xml, meta)
         bundle = Bundle(
-            acoustic_model=xml.name, sample_rate=int(meta["sample_rate"]),
-            feature_win_len_ms=int(meta["feature_win_len_ms"]), feature_win_step_ms=int(meta["feature_win_step_ms"]),
-            mfcc_upper_hz=meta["mfcc_upper_hz"], n_input=int(meta["n_input"]), n_context=int(meta["n_context"]),
-            n_steps=int(meta["n_steps"]), n_cell_dim=int(meta["n_cell_dim"]), alphabet=list(meta["alphabet"]),
-            utf8_mode=bool(meta["utf8_mode"]), beam_width=int(meta["beam_width"]), language=str(meta["language"]),
-            io=dict(IO_NAMES), batch=batch, numerics=numerics_entry, logits_are_probabilities=True,
+            acoustic_model=xml.name,
+            sample_rate=int(meta["sample_rate"]),
+            feature_win_len_ms=int(meta["feature_win_len_ms"]),
+            feature_win_step_ms=int(meta["feature_win_step_ms"]),
+            mfcc_upper_hz=meta["mfcc_upper_hz"],
+            n_input=int(meta["n_input"]),
+            n_context=int(meta["n_context"]),
+            n_steps=int(meta["n_steps"]),
+            n_cell_dim=int(meta["n_cell_dim"]),
+            alphabet=list(meta["alphabet"]),
+            utf8_mode=bool(meta["utf8_mode"]),
+            beam_width=int(meta["beam_width"]),
+            language=str(meta["language"]),
+            io=dict(IO_NAMES),
+            batch=batch,
+            numerics=numerics_entry,
+            logits_are_probabilities=True,
             source={"file": src.name, "format": source.format, "sha256": source.sha256},
-            converter={"pyds": __version__, "openvino": ov.get_version().split("-")[0], "backend": backend,
-                       "precision": precision, "graph": graph},
+            converter={
+                "pyds": __version__,
+                "openvino": ov.get_version().split("-")[0],
+                "backend": backend,
+                "precision": precision,
+                "graph": graph,
+            },
         )
         try:
             bundle.write(tmp)
@@ -206,4 +256,6 @@ def _check_ir(xml: Path, meta: dict[str, Any]) -> None:
     shape = model.input("input_node").get_partial_shape()
     want = [meta["n_steps"], 2 * meta["n_context"] + 1, meta["n_input"]]
     if shape.rank.get_length() != 4 or [d.get_length() for d in list(shape)[1:]] != want:
-        raise ConversionError(f"{xml.name}: input_node is {shape}, expected [B, {want[0]}, {want[1]}, {want[2]}]")
+        raise ConversionError(
+            f"{xml.name}: input_node is {shape}, expected [B, {want[0]}, {want[1]}, {want[2]}]"
+        )

@@ -40,8 +40,10 @@ NUMERICS = ("hybrid_int8", "f32")
 
 def padded_width(weights: AcousticWeights) -> int:
     """The common FC input width of hybrid_int8 graphs: the widest K, rounded up to a multiple of 64."""
-    k = max(getattr(weights, n).shape[0] for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w",
-                                                    "layer5_w", "layer6_w"))
+    k = max(
+        getattr(weights, n).shape[0]
+        for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w", "layer5_w", "layer6_w")
+    )
     return -(-k // 64) * 64
 
 
@@ -53,7 +55,117 @@ def numerics_config(mode: str, weights: AcousticWeights) -> dict[str, Any]:
         group = "0"
     else:
         raise ConversionError(f"unknown numerics '{mode}' (expected one of {', '.join(NUMERICS)})")
-    return {"mode": mode, "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": group}}
+    return {
+        "mode": mode,
+        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": group},
+        "exact_divide": mode == "hybrid_int8",
+    }
+
+
+# TFLite's float LOGISTIC and TANH kernels (kGenericOptimized) evaluate Eigen's vectorized functions, built
+# without FMA: tanh = a [13/6] rational approximation on x clamped to +-7.90531110763549805 (x itself for
+# |x| < 0.0004); logistic = e / (1 + e) with e = Eigen's pexp (Cephes: 2^m * p(r), r = x - m ln2 in two
+# parts). Rebuilt here from OpenVINO elementwise ops, each rounded to f32 as the non-FMA build does, they
+# make the LSTM cell agree with TFLite's to the bit on most elements, where OpenVINO's own Sigmoid/Tanh
+# differ by an ulp on about two thirds of them (and each ulp may flip an int8 rounding in the next FC).
+_TANH_ALPHA = (
+    4.89352455891786e-03,
+    6.37261928875436e-04,
+    1.48572235717979e-05,
+    5.12229709037114e-08,
+    -8.60467152213735e-11,
+    2.00018790482477e-13,
+    -2.76076847742355e-16,
+)
+_TANH_BETA = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06)
+_EXP_P = (
+    1.9875691500e-4,
+    1.3981999507e-3,
+    8.3334519073e-3,
+    4.1665795894e-2,
+    1.6666665459e-1,
+    5.0000001201e-1,
+)
+
+#: rt_info key of OpenVINO's ConvertDivide pass: a Divide carrying it stays a division (see ``true_divide``)
+KEEP_DIVIDE = "nonconvertable_divide_0"
+
+
+def _c(v: float):
+    from openvino import opset13 as ops
+
+    return ops.constant(np.float32(v))
+
+
+def true_divide(a, b):
+    """A Divide marked to stay a division.
+
+    OpenVINO rewrites a/b as a * (1/b) (ConvertDivide), which rounds differently from TFLite's division. The
+    mark is rt_info, which IR serialization drops: ``prepare_model`` puts it back on every Divide after
+    loading, and pyds.json's ``numerics.exact_divide`` tells the runtime to do the same.
+    """
+    from openvino import opset13 as ops
+
+    node = ops.divide(a, b)
+    node.get_rt_info()[KEEP_DIVIDE] = True
+    return node
+
+
+def prepare_model(model, numerics: dict[str, Any]):
+    """Apply the load-time part of a bundle's numerics to a read model (returns it)."""
+    if numerics.get("exact_divide"):
+        for op in model.get_ops():
+            if op.get_type_name() == "Divide":
+                op.get_rt_info()[KEEP_DIVIDE] = True
+    return model
+
+
+def _tanh_tflite(x):
+    from openvino import opset13 as ops
+
+    xc = ops.clamp(x, -7.90531110763549805, 7.90531110763549805)
+    x2 = ops.multiply(xc, xc)
+    p = ops.add(ops.multiply(x2, _c(_TANH_ALPHA[6])), _c(_TANH_ALPHA[5]))
+    for a in reversed(_TANH_ALPHA[:5]):
+        p = ops.add(ops.multiply(x2, p), _c(a))
+    p = ops.multiply(xc, p)
+    q = ops.add(ops.multiply(x2, _c(_TANH_BETA[3])), _c(_TANH_BETA[2]))
+    for b in reversed(_TANH_BETA[:2]):
+        q = ops.add(ops.multiply(x2, q), _c(b))
+    tiny = ops.less(ops.abs(x), _c(0.0004))
+    return ops.select(tiny, xc, true_divide(p, q))
+
+
+def _exp_tflite(x):
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    xc = ops.clamp(x, -88.723, 88.723)
+    m = ops.floor(ops.add(ops.multiply(xc, _c(1.44269504088896341)), _c(0.5)))
+    r = ops.add(ops.multiply(m, _c(-0.693359375)), xc)
+    r = ops.add(ops.multiply(m, _c(2.12194440e-4)), r)
+    r2 = ops.multiply(r, r)
+    r3 = ops.multiply(r2, r)
+    y = ops.add(ops.multiply(_c(_EXP_P[0]), r), _c(_EXP_P[1]))
+    y1 = ops.add(ops.multiply(_c(_EXP_P[3]), r), _c(_EXP_P[4]))
+    y2 = ops.add(r, _c(1.0))
+    y = ops.add(ops.multiply(y, r), _c(_EXP_P[2]))
+    y1 = ops.add(ops.multiply(y1, r), _c(_EXP_P[5]))
+    y = ops.add(ops.multiply(y, r3), y1)
+    y = ops.add(ops.multiply(y, r2), y2)
+    # 2^m exactly, from a table (m is in [-128, 128] after the clamp); OpenVINO's Power is not exact. 2^128 is
+    # not a float32: m = 128 (x > 88.38) gets 2^127, which only feeds e / (1 + e) = 1.
+    table = np.ldexp(1.0, np.minimum(np.arange(-128, 129), 127)).astype(np.float32)
+    index = ops.convert(ops.add(m, _c(128.0)), ov.Type.i32)
+    scale = ops.gather(ops.constant(table), index, ops.constant(np.int64(0)))
+    return ops.maximum(ops.multiply(y, scale), x)
+
+
+def _sigmoid_tflite(x):
+    from openvino import opset13 as ops
+
+    e = _exp_tflite(x)
+    return true_divide(e, ops.add(_c(1.0), e))
 
 
 def _quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,13 +176,25 @@ def _quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scale.astype(np.float32)
 
 
-def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_context: int = 9, n_input: int = 26,
-                         numerics: str = "f32", relu_clip: float = 20.0, int8_weights: bool | None = None,
-                         debug_outputs: bool = False):
+def build_acoustic_model(
+    weights: AcousticWeights,
+    *,
+    n_steps: int = 16,
+    n_context: int = 9,
+    n_input: int = 26,
+    numerics: str = "f32",
+    relu_clip: float = 20.0,
+    int8_weights: bool | None = None,
+    debug_outputs: bool = False,
+    tflite_activations: bool | None = None,
+):
     """Build the acoustic ``openvino.Model`` (dynamic batch) from DeepSpeech weights.
 
     ``int8_weights``: store the dense weights as int8 constants + per-channel scale (default: when the source
     had int8 weights; forced by hybrid_int8; float weights are then quantized per channel).
+    ``tflite_activations`` (default: with hybrid_int8) computes the LSTM's sigmoid and tanh as TFLite's
+    kernels
+    do instead of with OpenVINO's Sigmoid/Tanh.
     ``debug_outputs`` adds, for every FC, outputs ``fc_in:<name>`` (its unpadded input) and ``fc_out:<name>``
     (its output incl. bias), names layer1, layer2, layer3, lstm_00..lstm_15, layer5, layer6: the hooks a test
     uses to check each FC against the hybrid integer arithmetic.
@@ -81,6 +205,10 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
     if numerics not in NUMERICS:
         raise ConversionError(f"unknown numerics '{numerics}' (expected one of {', '.join(NUMERICS)})")
     hybrid = numerics == "hybrid_int8"
+    if tflite_activations is None:
+        tflite_activations = hybrid
+    sigmoid = _sigmoid_tflite if tflite_activations else ops.sigmoid
+    tanh = _tanh_tflite if tflite_activations else ops.tanh
     if int8_weights is None:
         int8_weights = bool(weights.int8) or hybrid
     if hybrid and not int8_weights:
@@ -89,7 +217,9 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
     n_classes = weights.n_classes
     width = (2 * n_context + 1) * n_input
     if weights.layer1_w.shape[0] != width:
-        raise ConversionError(f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values")
+        raise ConversionError(
+            f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values"
+        )
     k_pad = padded_width(weights)
     debug: list[Any] = []
 
@@ -113,10 +243,13 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
             pad = k_pad - k if hybrid else 0
             qt = np.zeros((n, k + pad), np.int8)  # [N, K]: the layout OpenVINO's weight compression expects
             qt[:, :k] = q.T
-            # a per-channel [N, 1] scale, even for a per-tensor source scale: the pattern the CPU plugin
-            # recognises as compressed weights (Convert -> Multiply) and runs on its int8 kernels
-            node = ops.multiply(ops.convert(ops.constant(qt), ov.Type.f32), ops.constant(scale_n[:, None]))
+            # a per-channel [N, 1] scale: the pattern the CPU plugin recognises as compressed weights
+            # (Convert -> Multiply) and runs on its int8 kernels. In hybrid mode the scale there is 1 and the
+            # weight scale is applied after the MatMul, in TFLite's order (see fc).
+            wscale = np.ones((n, 1), np.float32) if hybrid else scale_n[:, None]
+            node = ops.multiply(ops.convert(ops.constant(qt), ov.Type.f32), ops.constant(wscale))
             shared[key] = (node, pad, True)
+            shared[key + ":scale"] = ops.constant(np.asarray(scale, np.float32).reshape(-1))
         else:
             shared[key] = (ops.constant(np.ascontiguousarray(w, np.float32)), 0, False)
         return shared[key]
@@ -124,12 +257,30 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
     def fc(x, name: str, key: str, bias: np.ndarray):
         """x [rows, K] -> x @ W + b, as int8 hybrid (padded) or float."""
         w, pad, transposed = weight_node(key)
-        xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x
-        y = ops.matmul(xin, w, False, transposed)
         bkey = key + ":bias"
         if bkey not in shared:
             shared[bkey] = ops.constant(np.asarray(bias, np.float32))
-        y = ops.add(y, shared[bkey])
+        if hybrid:
+            # TFLite's row quantization, done explicitly so that its rounding (half away from zero) is the
+            # one used: OpenVINO's own dynamic quantization rounds half to even, and exact ties are common
+            # (inputs clipped at relu_clip make max|x| = 20 and x*127/20 lands on .5). The MatMul then sees
+            # integer-valued rows whose max is 127, so the plugin's quantization (scale 1) is exact, and
+            # its int8 kernel returns the int32 dot product as float.
+            amax = ops.reduce_max(ops.abs(x), i64([1]), True)
+            inv = true_divide(
+                ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30)))
+            )
+            q = ops.round(ops.multiply(x, inv), "half_away_from_zero")
+            qin = ops.pad(q, i64([0, 0]), i64([0, pad]), "constant") if pad else q
+            acc = ops.matmul(qin, w, False, transposed)
+            # TFLite: scaling = (max|x| / 127) * weight_scale; out = bias + float(acc) * scaling
+            row_scale = ops.multiply(
+                true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"]
+            )
+            y = ops.add(ops.multiply(acc, row_scale), shared[bkey])
+        else:
+            xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x
+            y = ops.add(ops.matmul(xin, w, False, transposed), shared[bkey])
         if debug_outputs:
             debug.append((f"fc_in:{name}", x))
             debug.append((f"fc_out:{name}", y))
@@ -157,8 +308,8 @@ def build_acoustic_model(weights: AcousticWeights, *, n_steps: int = 16, n_conte
         z = fc(ops.concat([x_t, hs], 1), f"lstm_{t:02d}", "lstm_w", weights.lstm_b)
         gates = ops.split(z, ops.constant(np.int64(1)), 4)  # TF order: i, j (candidate), f, o
         i_g, j_g, f_g, o_g = (gates.output(k) for k in range(4))
-        c = ops.add(ops.multiply(ops.sigmoid(f_g), c), ops.multiply(ops.sigmoid(i_g), ops.tanh(j_g))).output(0)
-        hs = ops.multiply(ops.sigmoid(o_g), ops.tanh(c)).output(0)
+        c = ops.add(ops.multiply(sigmoid(f_g), c), ops.multiply(sigmoid(i_g), tanh(j_g))).output(0)
+        hs = ops.multiply(sigmoid(o_g), tanh(c)).output(0)
         outs.append(ops.unsqueeze(hs, i64([1])))
     x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
     x = clipped_relu(fc(x, "layer5", "layer5_w", weights.layer5_b))

@@ -13,22 +13,43 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pyds-convert",
-        description="Convert a DeepSpeech/Coqui STT model (.tflite, .pb, .pbmm or checkpoint directory) into a "
-                    "pyds bundle directory (OpenVINO IR + pyds.json).")
+        description="Convert a DeepSpeech/Coqui STT model (.tflite, .pb, .pbmm or checkpoint directory) "
+        "into a "
+        "pyds bundle directory (OpenVINO IR + pyds.json).",
+    )
     p.add_argument("src", help="source model file or checkpoint directory")
     p.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="bundle directory to create")
-    p.add_argument("--backend", choices=("ovc", "mo"), default="ovc",
-                   help="OpenVINO Python API (default) or the legacy Model Optimizer command line")
-    p.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
-                   help="fp32 keeps the source weights; int8 stores float weights as int8 (per-channel)")
-    p.add_argument("--numerics", choices=("hybrid_int8", "f32"), default=None,
-                   help="arithmetic: TFLite's hybrid int8 (default for int8 .tflite) or plain f32")
-    p.add_argument("--graph", choices=("canonical", "frontend"), default="canonical",
-                   help="batch-dynamic graph built from the weights (default) or OpenVINO's own conversion")
+    p.add_argument(
+        "--backend",
+        choices=("ovc", "mo"),
+        default="ovc",
+        help="OpenVINO Python API (default) or the legacy Model Optimizer command line",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "int8"),
+        default="fp32",
+        help="fp32 keeps the source weights; int8 stores float weights as int8 (per-channel)",
+    )
+    p.add_argument(
+        "--numerics",
+        choices=("hybrid_int8", "f32"),
+        default=None,
+        help="arithmetic: TFLite's hybrid int8 (default for int8 .tflite) or plain f32",
+    )
+    p.add_argument(
+        "--graph",
+        choices=("canonical", "frontend"),
+        default="canonical",
+        help="batch-dynamic graph built from the weights (default) or OpenVINO's own conversion",
+    )
     p.add_argument("--beam-width", type=int, default=None, help="override the model's default beam width")
     p.add_argument("--language", default=None, help="override the model's language tag")
-    p.add_argument("--verify", action="store_true",
-                   help="run random chunks through the source framework and the IR; print the max difference")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="run random chunks through the source framework and the IR; print the max difference",
+    )
     p.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
     return p
 
@@ -44,8 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.language is not None:
         overrides["language"] = args.language
     try:
-        out = convert_model(args.src, args.output, backend=args.backend, precision=args.precision,
-                            numerics=args.numerics, graph=args.graph, force=args.force, **overrides)
+        out = convert_model(
+            args.src,
+            args.output,
+            backend=args.backend,
+            precision=args.precision,
+            numerics=args.numerics,
+            graph=args.graph,
+            force=args.force,
+            **overrides,
+        )
     except PydsError as exc:
         print(f"pyds-convert: error: {exc}", file=sys.stderr)
         return 1

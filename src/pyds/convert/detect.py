@@ -57,7 +57,9 @@ def detect_format(path: str | Path) -> str:
     if path.is_dir():
         if (path / "checkpoint").is_file() or any(path.glob("*.index")):
             return "checkpoint"
-        raise ConversionError(f"{path}: a directory, but not a TensorFlow checkpoint (no 'checkpoint' or *.index)")
+        raise ConversionError(
+            f"{path}: a directory, but not a TensorFlow checkpoint (no 'checkpoint' or *.index)"
+        )
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(64)
@@ -67,5 +69,7 @@ def detect_format(path: str | Path) -> str:
         return "pbmm"
     if _looks_like_graphdef(head, size):
         return "pb"
-    raise ConversionError(f"{path}: unknown model format (not a .tflite flatbuffer, a frozen GraphDef .pb, "
-                          f"a memmapped .pbmm or a checkpoint directory)")
+    raise ConversionError(
+        f"{path}: unknown model format (not a .tflite flatbuffer, a frozen GraphDef .pb, "
+        f"a memmapped .pbmm or a checkpoint directory)"
+    )

@@ -8,7 +8,8 @@ What it reads from the flatbuffer (schema classes from the ``tflite`` package, p
 - the weights of the 21 FULLY_CONNECTED ops (layer_1..3, the LSTM kernel shared by 16 unrolled steps, layer_5,
   layer_6), int8 with their scales when the file is dynamic-range quantized ("hybrid" ops);
 - the acoustic part of the graph, for OpenVINO's TFLite frontend. That frontend cannot translate the
-  ``AudioSpectrogram``/``Mfcc`` custom ops, and converts every operator of the subgraph, so the file is rebuilt
+  ``AudioSpectrogram``/``Mfcc`` custom ops, and converts every operator of the subgraph, so the file is
+  rebuilt
   with only the operators that ``logits``, ``new_state_c`` and ``new_state_h`` depend on (see ``prune``).
 """
 
@@ -61,13 +62,18 @@ class _Graph:
             self.names = [t.Name().decode("utf-8", "replace") for t in self.tensors]
             self.ops = [self.sub.Operators(i) for i in range(self.sub.OperatorsLength())]
             self.op_names = [self._op_name(op) for op in self.ops]
-            self.op_inputs = [[int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [] for op in self.ops]
-            self.op_outputs = [[int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else []
-                               for op in self.ops]
+            self.op_inputs = [
+                [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [] for op in self.ops
+            ]
+            self.op_outputs = [
+                [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else [] for op in self.ops
+            ]
         except ConversionError:
             raise
         except Exception as exc:  # flatbuffers raises struct.error/IndexError on a truncated file
-            raise ConversionError(f"{path}: corrupt or truncated TFLite flatbuffer ({type(exc).__name__}: {exc})") from exc
+            raise ConversionError(
+                f"{path}: corrupt or truncated TFLite flatbuffer ({type(exc).__name__}: {exc})"
+            ) from exc
         self.by_name = {n: i for i, n in enumerate(self.names)}
         self.producer: dict[int, int] = {}
         for k, outs in enumerate(self.op_outputs):
@@ -102,11 +108,11 @@ class _Graph:
         if buf.DataLength():
             return buf.DataAsNumpy().tobytes()
         if buf.Offset() > 1:  # models over 2 GB keep data outside the flatbuffer
-            return self.data[buf.Offset(): buf.Offset() + buf.Size()]
+            return self.data[buf.Offset() : buf.Offset() + buf.Size()]
         return b""
 
     def constant(self, t: int) -> np.ndarray | list[bytes] | None:
-        """The value of a constant tensor, looking through RESHAPE/IDENTITY/DEQUANTIZE; None if not constant."""
+        """A constant tensor's value, looking through RESHAPE/IDENTITY/DEQUANTIZE; None if not constant."""
         raw = self.buffer_bytes(t)
         if raw:
             ttype = self.tensors[t].Type()
@@ -143,11 +149,12 @@ def _strings(raw: bytes, name: str, path: Path) -> list[bytes]:
         raise ConversionError(f"{path}: string tensor '{name}' is truncated") from exc
     if any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] > len(raw):
         raise ConversionError(f"{path}: string tensor '{name}' has bad offsets")
-    return [raw[offsets[i]: offsets[i + 1]] for i in range(count)]
+    return [raw[offsets[i] : offsets[i + 1]] for i in range(count)]
 
 
 def parse_alphabet(blob: bytes, source: str = "metadata_alphabet") -> tuple[list[str], bool]:
-    """Decode DeepSpeech's serialized alphabet: uint16 count, then per label uint16 index, uint16 length, bytes.
+    """Decode DeepSpeech's serialized alphabet: uint16 count, then per label uint16 index, uint16 length,
+    bytes.
 
     Returns (labels, utf8_mode). A bytes-output ("UTF-8 mode") model serializes 255 one-byte labels i -> byte
     i+1; for it the labels are returned as an empty list and utf8_mode is True (the runtime builds
@@ -162,7 +169,7 @@ def parse_alphabet(blob: bytes, source: str = "metadata_alphabet") -> tuple[list
             pos += 4
             if pos + length > len(blob):
                 raise ConversionError(f"{source}: label {index} runs past the end of the serialized alphabet")
-            labels[index] = blob[pos: pos + length]
+            labels[index] = blob[pos : pos + length]
             pos += length
     except struct.error as exc:
         raise ConversionError(f"{source}: serialized alphabet is truncated") from exc
@@ -189,6 +196,7 @@ def parse_alphabet(blob: bytes, source: str = "metadata_alphabet") -> tuple[list
 # prefix is a multiple of 64 bytes, so every alignment inside the original (16 for buffer data) still holds.
 # The original's own root and dropped operators stay in the file as unreferenced bytes.
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _vector_pos(table: Any, slot: int) -> int | None:
     """Absolute position of the length prefix of a vector field (slot = 4 + 2*field_id), or None."""
@@ -272,8 +280,10 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
         k = g.producer.get(t)
         if k is None:
             if not g.buffer_bytes(t):
-                raise ConversionError(f"{path}: output depends on tensor '{g.names[t]}', which is neither "
-                                      f"one of the inputs {inputs} nor a constant")
+                raise ConversionError(
+                    f"{path}: output depends on tensor '{g.names[t]}', which is neither "
+                    f"one of the inputs {inputs} nor a constant"
+                )
             continue
         if k not in keep:
             keep.add(k)
@@ -286,9 +296,16 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
     w.buf += b"TFL3"
     # Model fields: version, operator_codes, subgraphs, description, buffers, metadata_buffer, metadata
     # (signature_defs, field 7, is dropped: it names tensors of the original signature).
-    reuse = {1: _vector_pos(model, 6), 3: _string_pos(model, 10), 4: _vector_pos(model, 12),
-             5: _vector_pos(model, 14), 6: _vector_pos(model, 16)}
-    fields: list[str | None] = ["u32", "off", "off"] + ["off" if reuse[i] is not None else None for i in (3, 4, 5, 6)]
+    reuse = {
+        1: _vector_pos(model, 6),
+        3: _string_pos(model, 10),
+        4: _vector_pos(model, 12),
+        5: _vector_pos(model, 14),
+        6: _vector_pos(model, 16),
+    }
+    fields: list[str | None] = ["u32", "off", "off"] + [
+        "off" if reuse[i] is not None else None for i in (3, 4, 5, 6)
+    ]
     model_table, mslots = w.table(fields)
     w.patch_offset(root_at, model_table)
     struct.pack_into("<I", w.buf, mslots[0], model.Version())
@@ -296,7 +313,9 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
     subgraph_ref = w.u32(0)
     w.patch_offset(mslots[2], subgraphs_vec)
     # SubGraph fields: tensors, inputs, outputs, operators, name
-    sub_table, sslots = w.table(["off", "off", "off", "off", "off" if _string_pos(sub, 12) is not None else None])
+    sub_table, sslots = w.table(
+        ["off", "off", "off", "off", "off" if _string_pos(sub, 12) is not None else None]
+    )
     w.patch_offset(subgraph_ref, sub_table)
     for slot, ids in ((1, in_ids), (2, out_ids)):
         vec = w.u32(len(ids))
@@ -324,6 +343,7 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
 # Loading
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _scalar(g: _Graph, name: str, required: bool = True) -> int | None:
     if name not in g.by_name:
         if required:
@@ -345,7 +365,7 @@ def _string(g: _Graph, name: str) -> bytes | None:
 
 
 def _language(raw: bytes | None) -> str:
-    """metadata_language, or "" when absent or still Coqui's unfilled "<language the model was ...>" help text."""
+    """metadata_language, or "" when absent or still Coqui's unfilled "<language the model ...>" help."""
     text = raw.decode("utf-8", "replace").strip() if raw else ""
     return "" if text.startswith("<") and text.endswith(">") else text
 
@@ -356,8 +376,10 @@ def _read_metadata(g: _Graph) -> dict[str, Any]:
     in_shape = g.shape(g.tensor("input_node"))
     state_shape = g.shape(g.tensor("previous_state_c"))
     if len(in_shape) != 4 or in_shape[0] != 1 or in_shape[2] % 2 != 1 or len(state_shape) != 2:
-        raise ConversionError(f"{g.path}: input_node {in_shape} / previous_state_c {state_shape} do not have "
-                              "DeepSpeech's shapes [1, n_steps, 2*n_context+1, n_input] / [1, n_cell_dim]")
+        raise ConversionError(
+            f"{g.path}: input_node {in_shape} / previous_state_c {state_shape} do not have "
+            "DeepSpeech's shapes [1, n_steps, 2*n_context+1, n_input] / [1, n_cell_dim]"
+        )
     version = _scalar(g, "metadata_version")
     sample_rate = _scalar(g, "metadata_sample_rate")
     alphabet_blob = _string(g, "metadata_alphabet")
@@ -367,8 +389,10 @@ def _read_metadata(g: _Graph) -> dict[str, Any]:
     n_classes = g.shape(g.tensor("logits"))[-1]
     n_labels = 255 if utf8 else len(labels)
     if n_labels + 1 != n_classes:
-        raise ConversionError(f"{g.path}: metadata_alphabet has {n_labels} labels but logits have {n_classes} "
-                              f"classes (expected labels + 1 for the blank)")
+        raise ConversionError(
+            f"{g.path}: metadata_alphabet has {n_labels} labels but logits have {n_classes} "
+            f"classes (expected labels + 1 for the blank)"
+        )
     language = _string(g, "metadata_language")
     beam_width = _scalar(g, "metadata_beam_width", required=False)
     return {
@@ -398,7 +422,9 @@ def _fc_weight(g: _Graph, op: int) -> tuple[np.ndarray, tuple[np.ndarray, np.nda
     wt = ins[1]
     w = g.constant(wt)
     if not isinstance(w, np.ndarray) or w.ndim != 2:
-        raise ConversionError(f"{g.path}: FULLY_CONNECTED '{g.names[g.op_outputs[op][0]]}' has non-constant weights")
+        raise ConversionError(
+            f"{g.path}: FULLY_CONNECTED '{g.names[g.op_outputs[op][0]]}' has non-constant weights"
+        )
     n = w.shape[0]
     bias = g.constant(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
     b = np.zeros(n, np.float32) if bias is None else np.asarray(bias, np.float32).reshape(n)
@@ -425,8 +451,10 @@ def _read_weights(g: _Graph, h: int, relu_clip_out: list[float]) -> tuple[Acoust
             first_op[wt] = k
             distinct.append(wt)
     if len(distinct) != 6:
-        raise ConversionError(f"{g.path}: expected the 6 dense weight tensors of DeepSpeech (layer_1..3, LSTM, "
-                              f"layer_5, layer_6), found {len(distinct)} FULLY_CONNECTED weight tensors")
+        raise ConversionError(
+            f"{g.path}: expected the 6 dense weight tensors of DeepSpeech (layer_1..3, LSTM, "
+            f"layer_5, layer_6), found {len(distinct)} FULLY_CONNECTED weight tensors"
+        )
     names = ("layer1", "layer2", "layer3", "lstm", "layer5", "layer6")
     values: dict[str, np.ndarray] = {}
     int8: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -455,12 +483,20 @@ def _read_weights(g: _Graph, h: int, relu_clip_out: list[float]) -> tuple[Acoust
                     relu_clip_out.append(float(c.reshape(-1)[0]))
                     break
             break
-    shapes = {"layer1_w": (None, h), "layer2_w": (h, h), "layer3_w": (h, h), "lstm_w": (None, 4 * h),
-              "layer5_w": (h, h), "layer6_w": (h, None)}
+    shapes = {
+        "layer1_w": (None, h),
+        "layer2_w": (h, h),
+        "layer3_w": (h, h),
+        "lstm_w": (None, 4 * h),
+        "layer5_w": (h, h),
+        "layer6_w": (h, None),
+    }
     for key, (rows, cols) in shapes.items():
         r, c = values[key].shape
         if (rows is not None and r != rows) or (cols is not None and c != cols):
-            raise ConversionError(f"{g.path}: {key} has shape {[r, c]}, expected {[rows, cols]} (n_cell_dim {h})")
+            raise ConversionError(
+                f"{g.path}: {key} has shape {[r, c]}, expected {[rows, cols]} (n_cell_dim {h})"
+            )
     weights = AcousticWeights(**values, int8=int8 if hybrid else {})
     return weights, hybrid and len(int8) == 6
 
@@ -485,7 +521,9 @@ def frontend_model(data: bytes, path: Path = Path("<bytes>")):
         try:
             return ov.convert_model(str(file))
         except Exception as exc:
-            raise ConversionError(f"{path}: OpenVINO's TFLite frontend failed on the acoustic graph: {exc}") from exc
+            raise ConversionError(
+                f"{path}: OpenVINO's TFLite frontend failed on the acoustic graph: {exc}"
+            ) from exc
 
 
 def load_tflite(path: str | Path, *, with_frontend: bool = True) -> SourceModel:
@@ -501,5 +539,12 @@ def load_tflite(path: str | Path, *, with_frontend: bool = True) -> SourceModel:
     weights, hybrid = _read_weights(g, metadata["n_cell_dim"], clip)
     metadata["relu_clip"] = clip[0] if clip else 20.0
     fe = frontend_model(data, path) if with_frontend else None
-    return SourceModel(format="tflite", path=path, sha256=hashlib.sha256(data).hexdigest(), metadata=metadata,
-                       frontend_model=fe, weights=weights, numerics_hint="hybrid_int8" if hybrid else "f32")
+    return SourceModel(
+        format="tflite",
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        metadata=metadata,
+        frontend_model=fe,
+        weights=weights,
+        numerics_hint="hybrid_int8" if hybrid else "f32",
+    )

@@ -33,12 +33,17 @@ def chunk_windows(frames: np.ndarray, n_context: int = 9, n_steps: int = 16) -> 
     """
     frames = np.asarray(frames, np.float32)
     n, width = frames.shape[0], 2 * n_context + 1
-    padded = np.concatenate([np.zeros((n_context, frames.shape[1]), np.float32), frames,
-                             np.zeros((n_context, frames.shape[1]), np.float32)])
+    padded = np.concatenate(
+        [
+            np.zeros((n_context, frames.shape[1]), np.float32),
+            frames,
+            np.zeros((n_context, frames.shape[1]), np.float32),
+        ]
+    )
     n_chunks = max(1, -(-n // n_steps))
     out = np.zeros((n_chunks * n_steps, width, frames.shape[1]), np.float32)
     for t in range(n):
-        out[t] = padded[t: t + width]
+        out[t] = padded[t : t + width]
     return out.reshape(n_chunks, 1, n_steps, width, frames.shape[1]), n
 
 
@@ -70,8 +75,9 @@ def tflite_available(python: str | None = None) -> bool:
     return _in_process() or bool(python or os.environ.get("PYDS_TFLITE_PYTHON"))
 
 
-def run_tflite(model: str | Path, sequences: dict[str, np.ndarray], *, python: str | None = None,
-               timeout: float = 1800) -> dict[str, np.ndarray]:
+def run_tflite(
+    model: str | Path, sequences: dict[str, np.ndarray], *, python: str | None = None, timeout: float = 1800
+) -> dict[str, np.ndarray]:
     """TFLite logits for sequences of chunks ([n_chunks, 1, T, W, F] each, state carried from zeros).
 
     Returns ``{key: logits [n_chunks, T, C], key_c, key_h: final states}``.
@@ -82,26 +88,40 @@ def run_tflite(model: str | Path, sequences: dict[str, np.ndarray], *, python: s
 
         return _tflite_runner.run_sequences(str(model), sequences)
     if python is None:
-        raise ConversionError("no TFLite runtime: install tflite-runtime (or ai-edge-litert), or set "
-                              "PYDS_TFLITE_PYTHON to a Python that has it")
+        raise ConversionError(
+            "no TFLite runtime: install tflite-runtime (or ai-edge-litert), or set "
+            "PYDS_TFLITE_PYTHON to a Python that has it"
+        )
     with tempfile.TemporaryDirectory(prefix="pyds-tflite-run-") as tmp:
         src, dst = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(src, **sequences)
-        done = subprocess.run([python, str(_RUNNER), str(model), str(src), str(dst)], capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [python, str(_RUNNER), str(model), str(src), str(dst)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode != 0:
             raise ConversionError(f"TFLite reference run failed ({python}): {done.stderr.strip()[-800:]}")
         with np.load(dst) as data:
             return {k: data[k] for k in data.files}
 
 
-def run_ir(model: Any, config: dict[str, str], sequences: dict[str, np.ndarray], n_cell: int
-           ) -> dict[str, np.ndarray]:
-    """The same through an OpenVINO model (path or ``openvino.Model``) with bundle io names, batch 1."""
+def run_ir(
+    model: Any, numerics: dict[str, Any], sequences: dict[str, np.ndarray], n_cell: int
+) -> dict[str, np.ndarray]:
+    """The same through an OpenVINO model (path or ``openvino.Model``) with bundle io names, batch 1.
+
+    ``numerics`` is a bundle's ``numerics`` entry (compile settings and load-time marks).
+    """
     import openvino as ov
 
+    from .acoustic_graph import prepare_model
+
     core = ov.Core()
-    compiled = core.compile_model(model, "CPU", config)
+    if not isinstance(model, ov.Model):
+        model = core.read_model(str(model))
+    compiled = core.compile_model(prepare_model(model, numerics), "CPU", numerics["ov_config"])
     req = compiled.create_infer_request()
     result = {}
     for key, chunks in sequences.items():
@@ -117,8 +137,9 @@ def run_ir(model: Any, config: dict[str, str], sequences: dict[str, np.ndarray],
     return result
 
 
-def verify_bundle(bundle_dir: str | Path, source: str | Path, *, n_chunks: int = 3, seed: int = 0,
-                  python: str | None = None) -> float:
+def verify_bundle(
+    bundle_dir: str | Path, source: str | Path, *, n_chunks: int = 3, seed: int = 0, python: str | None = None
+) -> float:
     """Max |logits difference| between the bundle's IR and the source framework on random chunks."""
     from ..bundle import Bundle
 
@@ -130,11 +151,13 @@ def verify_bundle(bundle_dir: str | Path, source: str | Path, *, n_chunks: int =
         try:
             from .tensorflow import run_sequences as run_tf  # the TensorFlow half provides this
         except ImportError as exc:
-            raise ConversionError(f"--verify for {bundle.source['format']} sources needs TensorFlow ({exc})") from exc
+            raise ConversionError(
+                f"--verify for {bundle.source['format']} sources needs TensorFlow ({exc})"
+            ) from exc
         ref = run_tf(source, seqs)
     else:
         ref = run_tflite(source, seqs, python=python)
-    ours = run_ir(str(bundle.model_path), bundle.numerics["ov_config"], seqs, bundle.n_cell_dim)
+    ours = run_ir(str(bundle.model_path), bundle.numerics, seqs, bundle.n_cell_dim)
     return float(np.abs(ours["seq0"].reshape(ref["seq0"].shape) - ref["seq0"]).max())
 
 
