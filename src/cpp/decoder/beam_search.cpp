@@ -128,7 +128,9 @@ struct CtcBeamSearch::Impl {
     }
     lm = LmContext(alphabet, scorer, alpha, beta, hot_words);
     classes.configure(n_classes, options.cutoff_prob, options.cutoff_top_n);
-    const std::size_t k = options.beam_width;
+    // Buffers grow to the beam's real size on first use; reserve a typical amount up front without trusting
+    // a huge beam_width to be allocatable.
+    const std::size_t k = std::min<std::size_t>(options.beam_width, 1024);
     beam_node.reserve(k);
     beam_score.reserve(k);
     beam_b.reserve(k);
