@@ -163,14 +163,13 @@ struct CtcBeamSearch::Impl {
   }
 
   void step(const float* probs);
-  void select(std::size_t k);
   void commit();
   std::vector<Transcript> decode(std::size_t num_results) const;
 };
 
 // One frame of DeepSpeech's DecoderState::next.
 void CtcBeamSearch::Impl::step(const float* probs) {
-  const unsigned t = static_cast<unsigned>(frame++);
+  ++frame;  // the frame being processed is frame - 1
   // Delayed start: frames before the first one whose blank probability drops below 0.999 are ignored
   // (they still count as timesteps).
   if (!started) {
