@@ -128,7 +128,9 @@ struct CtcBeamSearch::Impl {
     }
     lm = LmContext(alphabet, scorer, alpha, beta, hot_words);
     classes.configure(n_classes, options.cutoff_prob, options.cutoff_top_n);
-    const std::size_t k = options.beam_width;
+    // Buffers grow to the beam's real size on first use; reserve a typical amount up front without trusting
+    // a huge beam_width to be allocatable.
+    const std::size_t k = std::min<std::size_t>(options.beam_width, 1024);
     beam_node.reserve(k);
     beam_score.reserve(k);
     beam_b.reserve(k);
@@ -161,14 +163,13 @@ struct CtcBeamSearch::Impl {
   }
 
   void step(const float* probs);
-  void select(std::size_t k);
   void commit();
   std::vector<Transcript> decode(std::size_t num_results) const;
 };
 
 // One frame of DeepSpeech's DecoderState::next.
 void CtcBeamSearch::Impl::step(const float* probs) {
-  const unsigned t = static_cast<unsigned>(frame++);
+  ++frame;  // the frame being processed is frame - 1
   // Delayed start: frames before the first one whose blank probability drops below 0.999 are ignored
   // (they still count as timesteps).
   if (!started) {
@@ -278,22 +279,40 @@ void CtcBeamSearch::Impl::step(const float* probs) {
   };
   if (entries.size() >= k) compact();
 
+  // Early exits use upper bounds of a candidate's score: lp + prefix score, plus an LM term's bound for the
+  // classes that can end a scored unit (word mode: only the space; bytes mode: any byte).
   const auto& by_score = classes.by_score();
-  const float best_lp = by_score.empty() ? kNegInf : classes.log_prob(by_score.front());
   const float lm_bound = lm.active() ? lm.term_upper_bound() : 0.0f;
   const bool word_lm = lm.active() && !lm.utf8();
   const int space = alphabet.space_label();
+  std::size_t space_rank = by_score.size();  // position of the space in by_score (word mode)
+  if (word_lm)
+    for (std::size_t j = 0; j < by_score.size(); ++j)
+      if (static_cast<int>(by_score[j]) == space) space_rank = j;
+  float best_bound = by_score.empty() ? kNegInf : classes.log_prob(by_score.front()) + (lm.utf8() ? lm_bound : 0.0f);
+  if (space_rank < by_score.size()) best_bound = std::max(best_bound, classes.log_prob(by_score[space_rank]) + lm_bound);
   for (std::size_t i = 0; i < n && !by_score.empty(); ++i) {
     const float score_p = beam_score[i];
     if (score_p == kNegInf) continue;
-    if (have_threshold && best_lp + score_p + lm_bound < threshold.score) continue;
+    if (have_threshold && best_bound + score_p < threshold.score) continue;
     const NodeId p = beam_node[i];
     const unsigned last = prefixes[p].label;
-    for (const unsigned c : by_score) {
+    for (std::size_t j = 0; j < by_score.size(); ++j) {
+      const unsigned c = by_score[j];
       const float lp = classes.log_prob(c);
       if (cut(lp, score_p)) break;  // lp only decreases along by_score
       const float base = lp + score_p;
-      if (have_threshold && base + lm_bound < threshold.score) break;
+      if (have_threshold && base < threshold.score) {
+        // No plain class can enter any more; only an LM-boosted one still might.
+        if (lm.utf8()) {
+          if (base + lm_bound < threshold.score) break;
+        } else if (j < space_rank) {
+          j = space_rank - 1;  // jump to the space
+          continue;
+        } else if (j > space_rank || base + lm_bound < threshold.score) {
+          break;
+        }
+      }
       if (child_in_beam(i, c)) continue;
       const bool boundary_possible = lm.active() && (lm.utf8() || static_cast<int>(c) == space);
       if (have_threshold && base + (boundary_possible ? lm_bound : 0.0f) < threshold.score) continue;
