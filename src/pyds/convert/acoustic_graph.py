@@ -307,9 +307,16 @@ def build_acoustic_model(
         x_t = ops.squeeze(steps.output(t), i64([1]))
         z = fc(ops.concat([x_t, hs], 1), f"lstm_{t:02d}", "lstm_w", weights.lstm_b)
         gates = ops.split(z, ops.constant(np.int64(1)), 4)  # TF order: i, j (candidate), f, o
-        i_g, j_g, f_g, o_g = (gates.output(k) for k in range(4))
-        c = ops.add(ops.multiply(sigmoid(f_g), c), ops.multiply(sigmoid(i_g), tanh(j_g))).output(0)
-        hs = ops.multiply(sigmoid(o_g), tanh(c)).output(0)
+        j_g = gates.output(1)
+        if tflite_activations:
+            # one elementwise chain over all 4H gate values (j's sigmoid is unused) instead of three: the
+            # emulated sigmoid is ~25 small ops, and at batch 1 their count, not their size, is the cost
+            sig = ops.split(sigmoid(z), ops.constant(np.int64(1)), 4)
+            i_s, f_s, o_s = sig.output(0), sig.output(2), sig.output(3)
+        else:
+            i_s, f_s, o_s = (sigmoid(gates.output(k)) for k in (0, 2, 3))
+        c = ops.add(ops.multiply(f_s, c), ops.multiply(i_s, tanh(j_g))).output(0)
+        hs = ops.multiply(o_s, tanh(c)).output(0)
         outs.append(ops.unsqueeze(hs, i64([1])))
     x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
     x = clipped_relu(fc(x, "layer5", "layer5_w", weights.layer5_b))
