@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--numerics", nargs="+", default=["hybrid_int8", "f32"])
     ap.add_argument("--graph", default="canonical")
     ap.add_argument("--clips", type=int, default=40)
+    ap.add_argument("--long", action="store_true", help="the two long files (72 s, 149 s) instead")
     ap.add_argument("--python", default=os.environ.get("PYDS_TFLITE_PYTHON", "/work/venv-tflite/bin/python"))
     ap.add_argument("--ref-cache", type=Path, default=None, help="npz to keep tflite-runtime's outputs in")
     args = ap.parse_args()
@@ -89,9 +90,8 @@ def main() -> None:
         model = fetch_armenian_model()
     data = SHARED / "data" / "armenian-tts"
     with open(data / "manifest.tsv", encoding="utf-8") as f:
-        names = [
-            row["file"] for row in csv.DictReader(f, delimiter="\t") if not row["file"].startswith("long")
-        ]
+        rows = [row["file"] for row in csv.DictReader(f, delimiter="\t")]
+    names = [n for n in rows if n.startswith("long") == args.long]
     clips = [data / n for n in names[: args.clips]]
     seqs, lengths = clip_sequences(clips)
     t = time.perf_counter()

@@ -16,12 +16,19 @@ Numerics:
 
 - ``"f32"``: float arithmetic (the weights may still be stored int8 + scale, decompressed by the plugin);
   compile with ``INFERENCE_PRECISION_HINT=f32`` and ``DYNAMIC_QUANTIZATION_GROUP_SIZE=0``.
-- ``"hybrid_int8"``: TFLite's dynamic-range ("hybrid") FULLY_CONNECTED arithmetic: every FC input row is
-  quantized at run time (symmetric, scale max|x|/127, round half away from zero) and multiplied in int32 with
-  the int8 weights. OpenVINO's CPU plugin does exactly that when its dynamic-quantization group covers a whole
-  row, and the group size is one setting per compiled model; so every FC input is zero-padded to one width
-  K_pad (zeros change neither max|x| nor the dot products) and the model is compiled with
-  ``DYNAMIC_QUANTIZATION_GROUP_SIZE=K_pad`` and ``INFERENCE_PRECISION_HINT=f32`` (``ov_config`` below).
+- ``"hybrid_int8"``: TFLite's arithmetic, bit for bit where it matters. TFLite's dynamic-range ("hybrid")
+  FULLY_CONNECTED quantizes each input row at run time (inv = 127 / max|x| by division, q = round half away
+  from zero of x * inv), takes the int32 dot product with the int8 weights and computes
+  bias + float(acc) * ((max|x| / 127) * weight_scale). The graph does the row quantization itself with
+  elementwise ops (OpenVINO's own dynamic quantization rounds ties to even, and ties are common: rows
+  clipped at relu_clip have max|x| = 20), then feeds the integer-valued rows to a MatMul on int8 weights
+  whose dynamic-quantization group covers the whole row (every FC input zero-padded to one width K_pad,
+  ``DYNAMIC_QUANTIZATION_GROUP_SIZE=K_pad``), which the CPU plugin runs on its int8 kernels with a scale of
+  exactly 1, and rescales and adds the bias in TFLite's order. The LSTM's sigmoid and tanh are TFLite's
+  (Eigen's) approximations (see below), and every division is kept a division (``true_divide``; the runtime
+  re-marks the Divide nodes after loading when pyds.json says ``numerics.exact_divide``). Measured: every FC
+  equals the integer arithmetic exactly, and over the 40 public Armenian clips the greedy transcripts of
+  tflite-runtime 2.14 are reproduced on 40 of 40 (benchmarks/parity_tflite.py).
 """
 
 from __future__ import annotations
@@ -307,9 +314,16 @@ def build_acoustic_model(
         x_t = ops.squeeze(steps.output(t), i64([1]))
         z = fc(ops.concat([x_t, hs], 1), f"lstm_{t:02d}", "lstm_w", weights.lstm_b)
         gates = ops.split(z, ops.constant(np.int64(1)), 4)  # TF order: i, j (candidate), f, o
-        i_g, j_g, f_g, o_g = (gates.output(k) for k in range(4))
-        c = ops.add(ops.multiply(sigmoid(f_g), c), ops.multiply(sigmoid(i_g), tanh(j_g))).output(0)
-        hs = ops.multiply(sigmoid(o_g), tanh(c)).output(0)
+        j_g = gates.output(1)
+        if tflite_activations:
+            # one elementwise chain over all 4H gate values (j's sigmoid is unused) instead of three: the
+            # emulated sigmoid is ~25 small ops, and at batch 1 their count, not their size, is the cost
+            sig = ops.split(sigmoid(z), ops.constant(np.int64(1)), 4)
+            i_s, f_s, o_s = sig.output(0), sig.output(2), sig.output(3)
+        else:
+            i_s, f_s, o_s = (sigmoid(gates.output(k)) for k in (0, 2, 3))
+        c = ops.add(ops.multiply(f_s, c), ops.multiply(i_s, tanh(j_g))).output(0)
+        hs = ops.multiply(o_s, tanh(c)).output(0)
         outs.append(ops.unsqueeze(hs, i64([1])))
     x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
     x = clipped_relu(fc(x, "layer5", "layer5_w", weights.layer5_b))
