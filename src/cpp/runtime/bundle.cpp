@@ -125,6 +125,7 @@ BundleInfo read_bundle(const std::string& directory) {
     if (!value.is_string()) numerics.fail("ov_config." + key, "must be a string");
     b.ov_config[key] = value.string();
   }
+  if (numerics.has("exact_divide")) b.exact_divide = numerics.boolean("exact_divide");
   b.logits_are_probabilities = f.boolean("logits_are_probabilities");
 
   if (f.has("scorer") && !f.get("scorer").is_null()) {

@@ -30,6 +30,7 @@ struct BundleInfo {
   bool dynamic_batch = false;
   std::string numerics_mode;
   std::map<std::string, std::string> ov_config;  // compile properties that decide the arithmetic
+  bool exact_divide = false;  // keep every Divide a true division (see numerics.hpp)
   bool logits_are_probabilities = true;
   std::string scorer_path;  // optional, absolute ("" when the bundle has none)
   double scorer_alpha = 0, scorer_beta = 0;
