@@ -138,10 +138,10 @@ ArpaModel::ArpaModel(const ByteView& text) {
       if (fields.size() != n + 1 && !(n < order_ && fields.size() == n + 2))
         lines.fail("expected a " + std::to_string(n) + "-gram line (prob, words, optional backoff)");
       Weights w{0.0f, 0.0f};
-      if (!parse_float(fields[0], w.prob)) lines.fail("bad probability '" + std::string(fields[0]) + "'");
+      if (!parse_float(fields[0], w.prob)) lines.fail("bad probability '" + printable(fields[0]) + "'");
       if (w.prob > 0.0f) lines.fail("positive log probability");
       if (fields.size() == n + 2 && !parse_float(fields[n + 1], w.backoff))
-        lines.fail("bad backoff '" + std::string(fields[n + 1]) + "'");
+        lines.fail("bad backoff '" + printable(fields[n + 1]) + "'");
       w.prob = bits_float(float_bits(w.prob) | kSign);  // independent left until a longer n-gram says otherwise
       if (n == 1) {
         const std::string word(fields[1]);
@@ -152,7 +152,7 @@ ArpaModel::ArpaModel(const ByteView& text) {
           continue;
         }
         if (!index_.emplace(word, static_cast<WordIndex>(words_.size())).second)
-          lines.fail("duplicate unigram '" + word + "'");
+          lines.fail("duplicate unigram '" + printable(word) + "'");
         words_.push_back(word);
         unigrams_.push_back(w);
         continue;
@@ -161,7 +161,7 @@ ArpaModel::ArpaModel(const ByteView& text) {
       for (unsigned j = 1; j <= n; ++j) {
         const WordIndex id = index(fields[j]);
         if (id == 0 && fields[j] != "<unk>")
-          lines.fail("word '" + std::string(fields[j]) + "' of a " + std::to_string(n) + "-gram is not a unigram");
+          lines.fail("word '" + printable(fields[j]) + "' of a " + std::to_string(n) + "-gram is not a unigram");
         ids.push_back(id);
       }
       // Reverse key: the predicted word, then history words from the most recent back.

@@ -49,6 +49,31 @@ std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& w
   return r;
 }
 
+std::string printable(std::string_view text) {
+  bool clean = true;
+  for (std::size_t i = 0; i < text.size() && clean;) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size() || (len == 1 && (c < 0x20 || c == 0x7F))) clean = false;
+    for (std::size_t k = 1; clean && k < len; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) clean = false;
+    i += len == 0 ? 1 : len;
+  }
+  if (clean) return std::string(text);
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 void ByteView::require(std::uint64_t offset, std::uint64_t length, const char* field) const {
   if (offset > size_ || length > size_ - offset) {
     fail(std::string("truncated or corrupt: ") + field + " needs bytes [" + std::to_string(offset) + ", +" +

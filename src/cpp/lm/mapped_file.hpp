@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "pyds/errors.hpp"
@@ -33,6 +34,10 @@ class MappedFile {
 // Overflow-checked arithmetic on sizes read from files.
 std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, const std::string& what);
 std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& what);
+
+// Text from a file, safe to put in an error message: kept as is when it is valid UTF-8 without control
+// characters, else with every byte outside printable ASCII shown as \xNN.
+std::string printable(std::string_view text);
 
 class ByteView {
  public:

@@ -60,8 +60,8 @@ VocabTrie VocabTrie::read(const ByteView& v, std::uint64_t offset, unsigned max_
   at += 4;
   const std::string fst_type = read_fst_string(v, at, "FST type");
   const std::string arc_type = read_fst_string(v, at, "arc type");
-  if (fst_type != "const") v.fail("vocabulary trie: FST type '" + fst_type + "' is not supported (expected const)");
-  if (arc_type != "standard") v.fail("vocabulary trie: arc type '" + arc_type + "' is not supported");
+  if (fst_type != "const") v.fail("vocabulary trie: FST type '" + printable(fst_type) + "' is not supported (expected const)");
+  if (arc_type != "standard") v.fail("vocabulary trie: arc type '" + printable(arc_type) + "' is not supported");
   const std::int32_t version = v.read<std::int32_t>(at, "FST version");
   const std::int32_t flags = v.read<std::int32_t>(at + 4, "FST flags");
   VocabTrie t;
@@ -158,7 +158,7 @@ VocabTrie VocabTrie::build(const std::vector<std::string>& words, const Alphabet
   }
   if (unspellable_count != 0) {
     std::string examples;
-    for (const auto& w : unspellable) examples += (examples.empty() ? "'" : ", '") + w + "'";
+    for (const auto& w : unspellable) examples += (examples.empty() ? "'" : ", '") + printable(w) + "'";
     throw_error(ErrorKind::InvalidScorer, std::to_string(unspellable_count) +
                                               " vocabulary word(s) cannot be spelled with the model alphabet, e.g. " +
                                               examples);
