@@ -18,13 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import TEST_CACHE, missing, shared_path
 
 from pyds import _core
 from pyds.build_scorer import main as build_scorer_main
-from pyds.scorer import Scorer
 from pyds.errors import InvalidArgumentError, InvalidScorerError, ModelNotFoundError
+from pyds.scorer import Scorer
 
 kenlm = pytest.importorskip("kenlm") if not os.environ.get("CI") else __import__("kenlm")
 
@@ -115,7 +114,9 @@ def write_arpa(path: Path, order: int, seed: int, vocab_size: int = 60, n_senten
     letters = "abcdefghijklmnopqrstuvwxyz'"
     vocab: set[str] = set()
     while len(vocab) < vocab_size:
-        vocab.add("".join(rng.choice(letters[:-1]) for _ in range(rng.randint(1, 7))) + rng.choice(["", "", "'s"]))
+        vocab.add(
+            "".join(rng.choice(letters[:-1]) for _ in range(rng.randint(1, 7))) + rng.choice(["", "", "'s"])
+        )
     words = sorted(vocab)
     sentences = [[rng.choice(words) for _ in range(rng.randint(1, 9))] for _ in range(n_sentences)]
     grams: list[set[tuple[str, ...]]] = [set() for _ in range(order)]
@@ -151,8 +152,20 @@ def fetch_build_binary() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "kenlm", "--no-build-isolation",
-               "--disable-pip-version-check", "-d", tmp, KENLM_SDIST]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            "kenlm",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-d",
+            tmp,
+            KENLM_SDIST,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         sdists = list(Path(tmp).glob("kenlm-*.tar.gz"))
         if done.returncode != 0 or not sdists:
@@ -160,13 +173,20 @@ def fetch_build_binary() -> Path:
         with tarfile.open(sdists[0]) as tar:
             tar.extractall(tmp, filter="data") if sys.version_info >= (3, 12) else tar.extractall(tmp)
         src = next(Path(tmp).glob("kenlm-*/"))
-        sources = [p for d in ("util/double-conversion", "util", "lm") for p in sorted((src / d).glob("*.cc"))
-                   if not p.name.endswith(("main.cc", "test.cc"))]
+        sources = [
+            p
+            for d in ("util/double-conversion", "util", "lm")
+            for p in sorted((src / d).glob("*.cc"))
+            if not p.name.endswith(("main.cc", "test.cc"))
+        ]
         flags = ["-I", str(src), "-O1", "-DNDEBUG", "-DKENLM_MAX_ORDER=6", "-w"]
 
         def compile_one(cc: Path) -> subprocess.CompletedProcess:
-            return subprocess.run(["g++", *flags, "-c", str(cc), "-o", str(cc.with_suffix(".o"))],
-                                  capture_output=True, text=True)
+            return subprocess.run(
+                ["g++", *flags, "-c", str(cc), "-o", str(cc.with_suffix(".o"))],
+                capture_output=True,
+                text=True,
+            )
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(compile_one, sources))
@@ -174,9 +194,19 @@ def fetch_build_binary() -> Path:
         if failed:
             missing(f"cannot compile KenLM's build_binary: {failed[0].stderr[-500:]}")
         part = Path(tmp) / "build_binary"
-        link = subprocess.run(["g++", *flags, str(src / "lm" / "build_binary_main.cc"),
-                               *[str(p.with_suffix(".o")) for p in sources], "-o", str(part), "-lrt"],
-                              capture_output=True, text=True)
+        link = subprocess.run(
+            [
+                "g++",
+                *flags,
+                str(src / "lm" / "build_binary_main.cc"),
+                *[str(p.with_suffix(".o")) for p in sources],
+                "-o",
+                str(part),
+                "-lrt",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if link.returncode != 0:
             missing(f"cannot link KenLM's build_binary: {link.stderr[-500:]}")
         os.replace(part, target)  # atomic: an interrupted build never leaves a half-written tool
@@ -313,8 +343,11 @@ def test_arpa_matches_kenlm(synthetic):
 def test_kenlm_binary_matches_kenlm(synthetic, build_binary, kind):
     binary = synthetic["dir"] / f"{kind}.binary"
     if not binary.exists():
-        subprocess.run([str(build_binary), "-S", "16M", *BINARY_KINDS[kind], str(synthetic["arpa"]), str(binary)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(build_binary), "-S", "16M", *BINARY_KINDS[kind], str(synthetic["arpa"]), str(binary)],
+            check=True,
+            capture_output=True,
+        )
     alphabet = english()
     s = _core.Scorer(str(binary), alphabet, vocabulary=str(synthetic["vocab"]))
     model = kenlm.Model(str(binary))
@@ -336,12 +369,29 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
     else:
         lm = synthetic["dir"] / f"{kind}.binary"
         if not lm.exists():
-            subprocess.run([str(build_binary), "-S", "16M", *BINARY_KINDS[kind], str(synthetic["arpa"]), str(lm)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(build_binary), "-S", "16M", *BINARY_KINDS[kind], str(synthetic["arpa"]), str(lm)],
+                check=True,
+                capture_output=True,
+            )
     alphabet_txt = shared_path("golden/decoder/alphabet.txt")
     out = tmp_path / "lm.scorer"
-    code = build_scorer_main(["--lm", str(lm), "--vocabulary", str(synthetic["vocab"]), "--alphabet",
-                              str(alphabet_txt), "--default-alpha", "0.6", "--default-beta", "1.25", "-o", str(out)])
+    code = build_scorer_main(
+        [
+            "--lm",
+            str(lm),
+            "--vocabulary",
+            str(synthetic["vocab"]),
+            "--alphabet",
+            str(alphabet_txt),
+            "--default-alpha",
+            "0.6",
+            "--default-beta",
+            "1.25",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert not list(tmp_path.glob("*.tmp-*"))
     alphabet = english()
@@ -351,14 +401,24 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
     # the embedded LM is a valid KenLM binary without vocabulary strings, and scores exactly as the source
     embedded = lm_part(out, tmp_path)
     assert embedded.read_bytes()[100] == 0
-    assert_parity(packaged, kenlm.Model(str(embedded)), synthetic["words"], synthetic["sentences"],
-                  synthetic["order"])
-    assert_parity(packaged, kenlm.Model(str(synthetic["arpa"]) if kind == "arpa" else str(lm)),
-                  synthetic["words"], synthetic["sentences"], synthetic["order"])
+    assert_parity(
+        packaged, kenlm.Model(str(embedded)), synthetic["words"], synthetic["sentences"], synthetic["order"]
+    )
+    assert_parity(
+        packaged,
+        kenlm.Model(str(synthetic["arpa"]) if kind == "arpa" else str(lm)),
+        synthetic["words"],
+        synthetic["sentences"],
+        synthetic["order"],
+    )
     source = _core.Scorer(str(lm), alphabet, vocabulary=str(synthetic["vocab"]))
     rng = random.Random(1)
-    for query, bos, eos in random_queries(rng, synthetic["words"], synthetic["sentences"], synthetic["order"], 300):
-        assert packaged.log_cond_prob(query, bos=bos, eos=eos) == source.log_cond_prob(query, bos=bos, eos=eos)
+    for query, bos, eos in random_queries(
+        rng, synthetic["words"], synthetic["sentences"], synthetic["order"], 300
+    ):
+        assert packaged.log_cond_prob(query, bos=bos, eos=eos) == source.log_cond_prob(
+            query, bos=bos, eos=eos
+        )
     assert sorted(trie_words(packaged, alphabet)) == sorted(synthetic["words"])
 
 
@@ -370,12 +430,30 @@ def test_build_bytes_scorer_round_trip(tmp_path):
     vocab = tmp_path / "chars.txt"
     vocab.write_text("\n".join(chars) + "\n", encoding="utf-8")
     out = tmp_path / "bytes.scorer"
-    assert build_scorer_main(["--lm", str(lm), "--vocabulary", str(vocab), "--utf8", "--default-alpha",
-                              str(original.default_alpha), "--default-beta", str(original.default_beta),
-                              "-o", str(out)]) == 0
+    assert (
+        build_scorer_main(
+            [
+                "--lm",
+                str(lm),
+                "--vocabulary",
+                str(vocab),
+                "--utf8",
+                "--default-alpha",
+                str(original.default_alpha),
+                "--default-beta",
+                str(original.default_beta),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rebuilt = _core.Scorer(str(out), _core.Alphabet.utf8())
     assert (rebuilt.default_alpha, rebuilt.default_beta, rebuilt.is_utf8_mode) == (
-        original.default_alpha, original.default_beta, True)
+        original.default_alpha,
+        original.default_beta,
+        True,
+    )
     assert sorted(trie_words(rebuilt, _core.Alphabet.utf8())) == sorted(chars)
     for a in chars[:20]:
         for b in chars[:20]:
@@ -446,15 +524,18 @@ def test_unspellable_vocabulary(synthetic, tmp_path):
 
 def test_vocabulary_only_for_bare_lms(synthetic):
     with pytest.raises(InvalidArgumentError, match="own vocabulary"):
-        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english(), vocabulary=str(synthetic["vocab"]))
+        _core.Scorer(
+            str(shared_path("golden/decoder/pruned_lm.scorer")), english(), vocabulary=str(synthetic["vocab"])
+        )
 
 
 def test_bad_arpa(tmp_path):
+    head = "\\data\\\nngram 1={}\nngram 2=1\n\n\\1-grams:\n{}\t<s>\n-1\t</s>\n\n\\2-grams:\n-1 <s> {}\n"
     cases = {
-        "counts": "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\2-grams:\n-1 <s> </s>\n\\end\\\n",
-        "unknown_word": "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\2-grams:\n-1 <s> x\n\\end\\\n",
-        "positive": "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n1\t<s>\n-1\t</s>\n\n\\2-grams:\n-1 <s> </s>\n\\end\\\n",
-        "no_end": "\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\2-grams:\n-1 <s> </s>\n",
+        "counts": head.format(3, -1, "</s>") + "\\end\\\n",
+        "unknown_word": head.format(2, -1, "x") + "\\end\\\n",
+        "positive": head.format(2, 1, "</s>") + "\\end\\\n",
+        "no_end": head.format(2, -1, "</s>"),
     }
     for name, text in cases.items():
         path = tmp_path / f"{name}.arpa"

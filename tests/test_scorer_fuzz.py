@@ -14,7 +14,6 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_path
 from test_scorer import write_arpa
 
@@ -37,8 +36,16 @@ def _fields(data: bytes) -> list[tuple[int, int]]:
         fields += [(t + 4, 4), (t + 8, 1), (t + 9, 8), (t + 17, 8)]
         fst = t + 25
         after_types = fst + 4 + 4 + 5 + 4 + 8
-        fields += [(fst + 4, 4), (fst + 13, 4), (after_types, 4), (after_types + 4, 4), (after_types + 8, 8),
-                   (after_types + 16, 8), (after_types + 24, 8), (after_types + 32, 8)]
+        fields += [
+            (fst + 4, 4),
+            (fst + 13, 4),
+            (after_types, 4),
+            (after_types + 4, 4),
+            (after_types + 8, 8),
+            (after_types + 16, 8),
+            (after_types + 24, 8),
+            (after_types + 32, 8),
+        ]
         states = (after_types + 40 + 15) & ~15
         fields += [(states + 20 * i + j, 4) for i in range(4) for j in (0, 4, 8)]
     return [(o, w) for o, w in fields if o + w <= len(data)]
@@ -101,7 +108,11 @@ def corpus(tmp_path_factory) -> list[tuple[str, bytes, _core.Alphabet]]:
     probing = d / "probing.scorer"
     _core.write_scorer_package(str(arpa), str(probing), english, 0.5, 1.5)
     return [
-        ("bytes.scorer", shared_path("golden/decoder/pruned_lm.bytes.scorer").read_bytes(), _core.Alphabet.utf8()),
+        (
+            "bytes.scorer",
+            shared_path("golden/decoder/pruned_lm.bytes.scorer").read_bytes(),
+            _core.Alphabet.utf8(),
+        ),
         ("english.scorer", shared_path("golden/decoder/pruned_lm.scorer").read_bytes(), english),
         ("probing.scorer", probing.read_bytes(), english),
         ("lm.arpa", arpa.read_bytes(), english),
@@ -139,7 +150,9 @@ def test_fuzz_readers_long(corpus, tmp_path):
     iterations = int(os.environ.get("PYDS_FUZZ_ITERATIONS", "0"))
     if iterations <= 0:
         pytest.skip("opt-in: set PYDS_FUZZ_ITERATIONS (e.g. 100000) to run the long fuzz")
-    outcomes = run_fuzz(corpus, tmp_path, iterations=iterations, seed=int(os.environ.get("PYDS_FUZZ_SEED", "1")))
+    outcomes = run_fuzz(
+        corpus, tmp_path, iterations=iterations, seed=int(os.environ.get("PYDS_FUZZ_SEED", "1"))
+    )
     assert outcomes["loaded"] + outcomes["rejected"] == iterations
 
 

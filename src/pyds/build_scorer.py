@@ -1,8 +1,8 @@
 """``pyds-build-scorer``: package a KenLM binary or ARPA file and a vocabulary into a DeepSpeech ``.scorer``.
 
-The output has DeepSpeech's layout (KenLM binary, then the scorer header and the vocabulary trie as an OpenFST
-ConstFst), so DeepSpeech, Coqui STT and pyds all read it. An ARPA input is converted to a KenLM probing binary.
-The file is written atomically.
+The output has DeepSpeech's layout (KenLM binary, then the scorer header and the vocabulary trie as an
+OpenFST ConstFst), so DeepSpeech, Coqui STT and pyds all read it. An ARPA input is converted to a KenLM
+probing binary. The file is written atomically.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface of pyds-build-scorer."""
     p = argparse.ArgumentParser(
         prog="pyds-build-scorer",
-        description="Package a KenLM binary or ARPA language model and a vocabulary into a DeepSpeech .scorer.",
+        description="Package a KenLM binary or ARPA model and a vocabulary into a DeepSpeech .scorer.",
     )
     p.add_argument("--lm", required=True, help="KenLM binary (format 5) or ARPA file")
     p.add_argument(
@@ -51,8 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PydsError, OSError) as exc:
         print(f"pyds-build-scorer: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {args.output}: {scorer.max_order}-gram, default alpha {scorer.default_alpha}, "
-          f"beta {scorer.default_beta}{', utf8' if scorer.is_utf8_mode else ''}")
+    print(
+        f"wrote {args.output}: {scorer.max_order}-gram, default alpha {scorer.default_alpha}, "
+        f"beta {scorer.default_beta}{', utf8' if scorer.is_utf8_mode else ''}"
+    )
     return 0
 
 

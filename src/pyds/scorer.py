@@ -11,8 +11,8 @@
 Errors: a corrupt, truncated or wrong-version file, or a vocabulary the model alphabet cannot spell, raises
 :class:`pyds.errors.InvalidScorerError`; a missing file :class:`pyds.errors.ModelNotFoundError`.
 
-The decoder takes the Scorer object as is; ``alpha``/``beta`` (settable with ``set_alpha_beta``) are the weights
-it decodes with, ``default_alpha``/``default_beta`` the file's. ``log_cond_prob(words, bos, eos)`` is
+The decoder takes the Scorer object as is; ``alpha``/``beta`` (settable with ``set_alpha_beta``) are the
+weights it decodes with, ``default_alpha``/``default_beta`` the file's. ``log_cond_prob(words, bos, eos)`` is
 DeepSpeech's ``get_log_cond_prob`` (natural log; -1000 for an out-of-vocabulary word).
 """
 
