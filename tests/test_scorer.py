@@ -108,8 +108,12 @@ def random_queries(rng: random.Random, vocab: list[str], sentences: list[list[st
         yield words, rng.random() < 0.5, rng.random() < 0.3
 
 
-def write_arpa(path: Path, order: int, seed: int, vocab_size: int = 60, n_sentences: int = 80):
-    """A consistent back-off ARPA: every n-gram of a random corpus (so all prefixes/suffixes exist)."""
+def write_arpa(
+    path: Path, order: int, seed: int, vocab_size: int = 60, n_sentences: int = 80, prune: bool = False
+):
+    """A consistent back-off ARPA: every n-gram of a random corpus (so all prefixes/suffixes exist). With
+    `prune`, some n-grams ending in </s> are dropped while longer ones ending the same way stay, as SRILM
+    pruning does: the reader must then fill in the missing suffixes like KenLM."""
     rng = random.Random(seed)
     letters = "abcdefghijklmnopqrstuvwxyz'"
     vocab: set[str] = set()
@@ -126,6 +130,12 @@ def write_arpa(path: Path, order: int, seed: int, vocab_size: int = 60, n_senten
             for i in range(len(full) - n + 1):
                 grams[n - 1].add(tuple(full[i : i + n]))
     grams[0] |= {(w,) for w in words} | {("<unk>",)}
+    if prune:
+        for n in range(2, order):
+            longer_suffixes = {g[1:] for g in grams[n]}
+            for gram in sorted(grams[n - 1]):
+                if gram[-1] == "</s>" and gram in longer_suffixes and rng.random() < 0.5:
+                    grams[n - 1].discard(gram)
     lines = ["\\data\\"] + [f"ngram {n + 1}={len(g)}" for n, g in enumerate(grams)] + [""]
     for n, g in enumerate(grams, start=1):
         lines.append(f"\\{n}-grams:")
@@ -228,13 +238,16 @@ BINARY_KINDS = {
 }
 
 
-@pytest.fixture(scope="module", params=[3, 5], ids=["order3", "order5"])
+@pytest.fixture(
+    scope="module", params=[(3, False), (5, False), (4, True)], ids=["order3", "order5", "pruned4"]
+)
 def synthetic(request, tmp_path_factory):
-    """A synthetic ARPA (with its vocabulary file, words and sentences) of order 3 or 5."""
-    order = request.param
+    """A synthetic ARPA (with its vocabulary file, words and sentences): order 3, order 5, or order 4 with
+    SRILM-style pruned suffixes."""
+    order, prune = request.param
     d = tmp_path_factory.mktemp(f"arpa{order}")
     arpa = d / "lm.arpa"
-    words, sentences = write_arpa(arpa, order, seed=order * 101)
+    words, sentences = write_arpa(arpa, order, seed=order * 101, prune=prune)
     vocab = d / "vocab.txt"
     vocab.write_text("\n".join(words) + "\n")
     return {"dir": d, "arpa": arpa, "vocab": vocab, "words": words, "sentences": sentences, "order": order}

@@ -126,9 +126,9 @@ ArpaModel::ArpaModel(const ByteView& text) {
   words_.emplace_back("<unk>");
   unigrams_.push_back(Weights{-100.0f, 0.0f});  // KenLM's value when the ARPA lacks <unk>
   bool saw_unk = false;
-  std::vector<WordIndex> ids;
-  std::vector<std::uint64_t> left_keys, right_keys;  // n-grams extended to the left / to the right
-  std::vector<std::vector<std::uint64_t>> extends_left(order_), extends_right(order_);
+  std::vector<WordIndex> rev;         // an n-gram's word ids, predicted word first
+  std::vector<std::uint64_t> keys;    // keys[h]: hash key of the suffix of length h + 2
+  std::vector<Weights*> between;      // the suffix entries an n-gram extends to the left
   for (unsigned n = 1; n <= order_; ++n) {
     if (!lines.next_content(line) || line.find("\\" + std::to_string(n) + "-grams:") != 0)
       lines.fail("expected \\" + std::to_string(n) + "-grams:");
@@ -142,6 +142,7 @@ ArpaModel::ArpaModel(const ByteView& text) {
       if (w.prob > 0.0f) lines.fail("positive log probability");
       if (fields.size() == n + 2 && !parse_float(fields[n + 1], w.backoff))
         lines.fail("bad backoff '" + printable(fields[n + 1]) + "'");
+      if (w.backoff == 0.0f) w.backoff = -0.0f;  // "never extends" until a longer n-gram uses it as context
       w.prob = bits_float(float_bits(w.prob) | kSign);  // independent left until a longer n-gram says otherwise
       if (n == 1) {
         const std::string word(fields[1]);
@@ -157,51 +158,39 @@ ArpaModel::ArpaModel(const ByteView& text) {
         unigrams_.push_back(w);
         continue;
       }
-      ids.clear();
+      rev.assign(n, 0);
       for (unsigned j = 1; j <= n; ++j) {
         const WordIndex id = index(fields[j]);
         if (id == 0 && fields[j] != "<unk>")
           lines.fail("word '" + printable(fields[j]) + "' of a " + std::to_string(n) + "-gram is not a unigram");
-        ids.push_back(id);
+        rev[n - j] = id;
       }
-      // Reverse key: the predicted word, then history words from the most recent back.
-      std::uint64_t key = ids[n - 1];
-      for (unsigned j = n - 1; j-- > 0;) {
-        if (j == 0) extends_left[n - 2].push_back(key);  // key of the suffix ids[1..n-1]
-        key = combine_word_hash(key, ids[j]);
-      }
-      std::uint64_t prefix = ids[n - 2];
-      for (unsigned j = n - 2; j-- > 0;) prefix = combine_word_hash(prefix, ids[j]);
-      extends_right[n - 2].push_back(prefix);
+      keys.assign(n - 1, 0);
+      keys[0] = combine_word_hash(rev[0], rev[1]);
+      for (unsigned h = 1; h + 1 < n; ++h) keys[h] = combine_word_hash(keys[h - 1], rev[h + 1]);
       if (n == order_) {
-        if (!longest_.emplace(key, w.prob).second) lines.fail("duplicate n-gram");
-      } else if (!middles_[n - 2].emplace(key, w).second) {
+        if (!longest_.emplace(keys[n - 2], w.prob).second) lines.fail("duplicate n-gram");
+      } else if (!middles_[n - 2].emplace(keys[n - 2], w).second) {
         lines.fail("duplicate n-gram");
+      }
+      extend_suffixes(rev, keys, between);
+      // The context (all words but the predicted one) must be an n-gram itself, and now extends.
+      if (n == 2) {
+        set_extension(unigrams_[rev[1]].backoff);
+      } else {
+        std::uint64_t context = rev[1];
+        for (unsigned j = 2; j < n; ++j) context = combine_word_hash(context, rev[j]);
+        auto it = middles_[n - 3].find(context);
+        if (it == middles_[n - 3].end())
+          lines.fail("the context of every " + std::to_string(n) + "-gram must appear as a " +
+                     std::to_string(n - 1) + "-gram");
+        set_extension(it->second.backoff);
       }
     }
   }
   if (!lines.next_content(line) || line.substr(0, 5) != "\\end\\") lines.fail("expected \\end\\");
   counts_[0] = words_.size();
 
-  // Extension marks: clear the prob's sign of n-grams some longer one ends with; give backoff 0 the sign that
-  // says whether the n-gram is the context of a longer one (KenLM's -0.0 = "never extends").
-  auto lookup = [&](unsigned n, std::uint64_t key) -> Weights* {
-    if (n == 1) return key < unigrams_.size() ? &unigrams_[key] : nullptr;
-    auto it = middles_[n - 2].find(key);
-    return it == middles_[n - 2].end() ? nullptr : &it->second;
-  };
-  for (auto& w : unigrams_)
-    if (w.backoff == 0.0f) w.backoff = -0.0f;
-  for (auto& m : middles_)
-    for (auto& kv : m)
-      if (kv.second.backoff == 0.0f) kv.second.backoff = -0.0f;
-  for (unsigned n = 1; n < order_; ++n) {
-    for (std::uint64_t key : extends_left[n - 1])
-      if (Weights* w = lookup(n, key)) w->prob = bits_float(float_bits(w->prob) & ~kSign);
-    for (std::uint64_t key : extends_right[n - 1])
-      if (Weights* w = lookup(n, key))
-        if (w->backoff == 0.0f) w->backoff = 0.0f;
-  }
   bos_ = index("<s>");
   eos_ = index("</s>");
   if (bos_ == 0 || eos_ == 0) text.fail("the ARPA model has no <s> or </s> unigram");
@@ -210,6 +199,53 @@ ArpaModel::ArpaModel(const ByteView& text) {
 WordIndex ArpaModel::index(std::string_view word) const {
   auto it = index_.find(std::string(word));
   return it == index_.end() ? 0 : it->second;
+}
+
+void ArpaModel::set_extension(float& backoff) {
+  if (!has_extension(backoff)) backoff = 0.0f;
+}
+
+// A new n-gram extends its longest stored suffix to the left. Suffixes missing from the ARPA (SRILM pruning)
+// are inserted as KenLM does: blank entries whose probability is the backed-off estimate from the longest
+// suffix that exists, with "never extends" backoffs.
+void ArpaModel::extend_suffixes(const std::vector<WordIndex>& rev, const std::vector<std::uint64_t>& keys,
+                                std::vector<Weights*>& between) {
+  const unsigned n = static_cast<unsigned>(rev.size());
+  between.clear();
+  for (int lower = static_cast<int>(n) - 3;; --lower) {
+    if (lower < 0) {
+      between.push_back(&unigrams_[rev[0]]);
+      break;
+    }
+    auto inserted = middles_[lower].emplace(keys[lower], Weights{0.0f, -0.0f});
+    between.push_back(&inserted.first->second);
+    if (!inserted.second) break;
+  }
+  if (between.size() > 1) {
+    float prob = -std::fabs(between.back()->prob);
+    unsigned basis = n - static_cast<unsigned>(between.size());  // order of the longest suffix that exists
+    std::size_t change = between.size() - 2;
+    if (basis == 1) {
+      float& backoff = unigrams_[rev[1]].backoff;
+      set_extension(backoff);
+      prob += backoff;
+      between[change]->prob = prob;
+      basis = 2;
+      --change;
+    }
+    std::uint64_t context = rev[1];
+    for (unsigned i = 2; i <= basis; ++i) context = combine_word_hash(context, rev[i]);
+    for (; basis < n - 1; ++basis, --change) {
+      auto it = middles_[basis - 2].find(context);
+      if (it != middles_[basis - 2].end()) {
+        set_extension(it->second.backoff);
+        prob += it->second.backoff;
+      }
+      between[change]->prob = prob;
+      context = combine_word_hash(context, rev[basis + 1]);
+    }
+  }
+  for (Weights* w : between) w->prob = bits_float(float_bits(w->prob) & ~kSign);
 }
 
 float ArpaModel::score(const State& in, WordIndex word, State& out) const {

@@ -41,6 +41,10 @@ class ArpaModel final : public NgramModel {
     float prob;  // sign bit cleared when a longer n-gram extends this one to the left (KenLM's convention)
     float backoff;
   };
+  static void set_extension(float& backoff);
+  void extend_suffixes(const std::vector<WordIndex>& rev, const std::vector<std::uint64_t>& keys,
+                       std::vector<Weights*>& between);
+
   std::vector<std::string> words_;  // index order, words_[0] = <unk>
   std::unordered_map<std::string, WordIndex> index_;
   std::vector<Weights> unigrams_;
