@@ -555,6 +555,11 @@ def test_bad_arpa(tmp_path):
         path.write_text(text)
         with pytest.raises(InvalidScorerError, match="ARPA"):
             _core.Scorer(str(path), english())
+    # file bytes that are not UTF-8 (here a surrogate) reach the message escaped, not as a decode error
+    bad = tmp_path / "bytes.arpa"
+    bad.write_bytes(head.format(2, -1, "X").encode().replace(b"X", b"a\xed\xa0\x80") + b"\\end\\\n")
+    with pytest.raises(InvalidScorerError, match=r"a\\xed\\xa0\\x80"):
+        _core.Scorer(str(bad), english())
 
 
 def test_build_scorer_cli_errors(tmp_path, capsys):

@@ -50,14 +50,26 @@ std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& w
 }
 
 std::string printable(std::string_view text) {
+  // Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as Python decodes it.
   bool clean = true;
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   for (std::size_t i = 0; i < text.size() && clean;) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > text.size() || (len == 1 && (c < 0x20 || c == 0x7F))) clean = false;
-    for (std::size_t k = 1; clean && k < len; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) clean = false;
-    i += len == 0 ? 1 : len;
+    const unsigned char c = byte(i);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0x20 && c < 0x7F) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (len == 0 || i + len > text.size()) {
+      clean = false;
+      break;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      const unsigned char b = byte(i + k);
+      if (k == 1 ? (b < lo || b > hi) : (b >> 6) != 0x2) clean = false;
+    }
+    i += len;
   }
   if (clean) return std::string(text);
   static const char hex[] = "0123456789abcdef";
