@@ -99,7 +99,7 @@ VocabTrie VocabTrie::read(const ByteView& v, std::uint64_t offset, unsigned max_
       const std::int32_t ilabel = load<std::int32_t>(arc);
       const std::int32_t next = load<std::int32_t>(arc + 12);
       if (ilabel < 1 || static_cast<std::uint32_t>(ilabel) > max_label)
-        v.fail("vocabulary trie: label " + std::to_string(ilabel - 1) +
+        v.fail("vocabulary trie: label " + std::to_string(static_cast<std::int64_t>(ilabel) - 1) +
                " is outside the model alphabet (the scorer was built for another alphabet)");
       if (ilabel <= previous) v.fail("vocabulary trie: arcs are not sorted (not a deterministic trie)");
       previous = ilabel;
