@@ -177,6 +177,9 @@ def fetch_build_binary() -> Path:
             KENLM_SDIST,
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:  # no setuptools in this environment: let pip fetch the build requirements
+            cmd.remove("--no-build-isolation")
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         sdists = list(Path(tmp).glob("kenlm-*.tar.gz"))
         if done.returncode != 0 or not sdists:
             missing(f"cannot download {KENLM_SDIST} with pip: {done.stderr.strip()[-500:]}")
@@ -327,6 +330,17 @@ def test_english_scorer_matches_kenlm(tmp_path):
     sentences = [["<s>", *r["text"].split()] for r in json.loads(text)["results"]]
     worst = assert_parity(s, model, words, sentences, s.max_order, n=3000)
     assert worst < 1e-4
+
+
+def test_log_cond_prob_follows_deepspeech():
+    """get_log_cond_prob's rules: any OOV word gives -1000, eos scores only </s>, no words score 0."""
+    s = _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english())
+    assert s.log_cond_prob(["the", "xyzzyq", "of"]) == -1000.0
+    assert s.log_cond_prob(["xyzzyq"], eos=True) == -1000.0
+    assert s.log_cond_prob([]) == 0.0
+    end = s.log_cond_prob(["of", "the"], bos=True, eos=True)
+    assert end != s.log_cond_prob(["of", "the"], bos=True) and end < 0
+    assert s.log_cond_prob([], bos=True, eos=True) < 0  # ln P(</s> | <s>)
 
 
 def test_bytes_scorer_matches_kenlm(tmp_path):
