@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import random
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import shared_path
-from test_scorer import write_arpa
+from test_scorer import BINARY_KINDS, fetch_build_binary, write_arpa
 
 from pyds import _core
 from pyds.errors import InvalidScorerError
@@ -107,7 +108,16 @@ def corpus(tmp_path_factory) -> list[tuple[str, bytes, _core.Alphabet]]:
     write_arpa(arpa, 3, seed=5, vocab_size=25, n_sentences=20)
     probing = d / "probing.scorer"
     _core.write_scorer_package(str(arpa), str(probing), english, 0.5, 1.5)
-    return [
+    # trie layouts the real scorers do not cover: unquantized with a middle order, with and without Bhiksha
+    tries = []
+    for kind in ("trie", "array_trie"):
+        binary = d / f"{kind}.binary"
+        cmd = [str(fetch_build_binary()), "-S", "16M", *BINARY_KINDS[kind], str(arpa), str(binary)]
+        subprocess.run(cmd, check=True, capture_output=True)
+        packaged = d / f"{kind}.scorer"
+        _core.write_scorer_package(str(binary), str(packaged), english, 0.5, 1.5)
+        tries.append((f"{kind}.scorer", packaged.read_bytes(), english))
+    return tries + [
         (
             "bytes.scorer",
             shared_path("golden/decoder/pruned_lm.bytes.scorer").read_bytes(),
