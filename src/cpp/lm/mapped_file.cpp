@@ -21,7 +21,7 @@ struct FdCloser {
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw_error(ErrorKind::ModelNotFound, "scorer file not found: " + path);
+  if (::stat(path.c_str(), &st) != 0) throw_error(ErrorKind::ModelNotFound, "file not found: " + path);
   if (S_ISDIR(st.st_mode)) throw_error(ErrorKind::InvalidScorer, path + ": is a directory, not a scorer file");
   FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) throw_error(ErrorKind::InvalidScorer, path + ": cannot open (" + std::strerror(errno) + ")");
