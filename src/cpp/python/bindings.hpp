@@ -5,13 +5,23 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <vector>
 
 #include "pyds/features.hpp"
+#include "pyds/scorer.hpp"
 
 namespace pyds::python {
 
 namespace py = pybind11;
+
+// What the Python class pyds._core.Scorer holds: the shared, immutable scorer and the weights a decode uses
+// (the file's defaults unless set). The decoder binding takes this object to enable LM fusion.
+struct ScorerHandle {
+  std::shared_ptr<const Scorer> scorer;
+  double alpha = 0.0;
+  double beta = 0.0;
+};
 
 void bind_errors(py::module_& m);
 void bind_alphabet(py::module_& m);

@@ -7,7 +7,7 @@ PYBIND11_MODULE(_core, m) {
   bind_errors(m);
   bind_alphabet(m);
   bind_features(m);
+  bind_scorer(m);  // before the decoder, whose signatures take a Scorer
   bind_decoder(m);
-  bind_scorer(m);
   bind_runtime(m);
 }
