@@ -26,7 +26,9 @@ using namespace pyds::lm;
 constexpr std::int32_t kScorerMagic = 0x54524945;  // 'TRIE' as a multi-char int32
 constexpr std::int32_t kScorerVersion = 6;
 constexpr std::uint64_t kScorerHeaderSize = 25;
-constexpr double kLog10ToLn = 0.4342944819;  // DeepSpeech's NUM_FLT_LOGE
+// DeepSpeech's NUM_FLT_LOGE is a float constant: the division happens in double with the float-rounded value,
+// which the golden decoder outputs (confidence to the last digit) depend on.
+constexpr double kLog10ToLn = static_cast<double>(0.4342944819f);
 
 struct Loaded {
   std::shared_ptr<const MappedFile> file;

@@ -81,6 +81,7 @@ std::shared_ptr<const Scorer> scorer_of(const py::object& scorer) {
   if (scorer.is_none()) return nullptr;
   if (py::isinstance<decoder::TableScorer>(scorer)) return scorer.cast<std::shared_ptr<decoder::TableScorer>>();
   if (py::isinstance<PythonScorer>(scorer)) return scorer.cast<std::shared_ptr<PythonScorer>>();
+  if (py::isinstance<ScorerHandle>(scorer)) return scorer.cast<const ScorerHandle&>().scorer;
   try {
     return scorer.cast<std::shared_ptr<Scorer>>();
   } catch (const py::cast_error&) {

@@ -60,6 +60,14 @@ void bind_runtime(py::module_& m) {
       .def_property_readonly("n_cell", &Model::n_cell)
       .def_property("beam_width", &Model::beam_width, &Model::set_beam_width)
       .def("compiled_property", &Model::compiled_property, py::arg("name"))
+      .def(
+          "enable_scorer",
+          [](Model& model, const ScorerHandle& scorer, std::optional<double> alpha, std::optional<double> beta) {
+            // Explicit weights win; else the Scorer object's own (which default to the file's).
+            model.enable_scorer(scorer.scorer, alpha ? alpha : std::optional<double>(scorer.alpha),
+                                beta ? beta : std::optional<double>(scorer.beta));
+          },
+          py::arg("scorer"), py::arg("alpha") = py::none(), py::arg("beta") = py::none())
       .def("disable_scorer", &Model::disable_scorer)
       .def_property_readonly("has_scorer", &Model::has_scorer)
       .def("set_scorer_alpha_beta", &Model::set_scorer_alpha_beta, py::arg("alpha"), py::arg("beta"))
