@@ -156,6 +156,15 @@ void bind_runtime(py::module_& m) {
             return s.stream->finish(num_results);
           },
           py::arg("num_results") = 1)
+      .def(
+          "intermediate_decode_flush_buffers",
+          [](PyStream& s, std::size_t num_results) {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(s.mutex);
+            return s.stream->intermediate_decode_flush_buffers(num_results);
+          },
+          py::arg("num_results") = 1,
+          "Coqui's flushing intermediate decode: runs the buffered audio first (see pyds::Stream).")
       .def("reset",
            [](PyStream& s) {
              py::gil_scoped_release release;
