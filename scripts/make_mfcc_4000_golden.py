@@ -20,8 +20,8 @@ def test_signal() -> np.ndarray:
     """0.5 s at 16 kHz, int16: two chirps (one below, one above 4 kHz) plus noise, from a fixed seed."""
     rng = np.random.default_rng(2026)
     t = np.arange(8000) / 16000.0
-    low = np.sin(2 * np.pi * (300 * t + 3000 * t * t))     # 300 Hz -> 3.3 kHz
-    high = np.sin(2 * np.pi * (4500 * t + 2500 * t * t))   # 4.5 kHz -> 7 kHz
+    low = np.sin(2 * np.pi * (300 * t + 3000 * t * t))  # 300 Hz -> 3.3 kHz
+    high = np.sin(2 * np.pi * (4500 * t + 2500 * t * t))  # 4.5 kHz -> 7 kHz
     x = 9000 * low + 6000 * high + 800 * rng.standard_normal(t.size)
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
@@ -31,9 +31,17 @@ def tf_mfcc(samples: np.ndarray, upper_hz: float) -> np.ndarray:
     import tensorflow as tf
 
     audio = tf.constant((samples.astype(np.float32) / 32768.0).reshape(-1, 1))
-    spectrogram = tf.raw_ops.AudioSpectrogram(input=audio, window_size=512, stride=320, magnitude_squared=True)
-    mfcc = tf.raw_ops.Mfcc(spectrogram=spectrogram, sample_rate=16000, upper_frequency_limit=upper_hz,
-                           lower_frequency_limit=20.0, filterbank_channel_count=40, dct_coefficient_count=26)
+    spectrogram = tf.raw_ops.AudioSpectrogram(
+        input=audio, window_size=512, stride=320, magnitude_squared=True
+    )
+    mfcc = tf.raw_ops.Mfcc(
+        spectrogram=spectrogram,
+        sample_rate=16000,
+        upper_frequency_limit=upper_hz,
+        lower_frequency_limit=20.0,
+        filterbank_channel_count=40,
+        dct_coefficient_count=26,
+    )
     return mfcc.numpy()[0].astype(np.float32)
 
 

@@ -1,5 +1,5 @@
-"""The C ABI (DS_*/STT_*) of the installed package: compiled C programs and ctypes against libpyds, libstt.so and
-libdeepspeech.so from pyds.get_lib_dir(), compared with the Python API on the real Armenian model."""
+"""The C ABI (DS_*/STT_*) of the installed package: compiled C programs and ctypes against libpyds,
+libstt.so and libdeepspeech.so from pyds.get_lib_dir(), compared with the Python API on the Armenian model."""
 
 from __future__ import annotations
 
@@ -33,9 +33,11 @@ def ov_lib_dir() -> str:
 
 
 def run_env(**extra: str) -> dict[str, str]:
-    """The environment a C program needs: OpenVINO's libs (not beside pyds in a --system-site-packages venv)."""
+    """The environment a C program needs: OpenVINO's libs (not beside pyds in a system-site-packages venv)."""
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join([pyds.get_lib_dir(), ov_lib_dir(), env.get("LD_LIBRARY_PATH", "")])
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        [pyds.get_lib_dir(), ov_lib_dir(), env.get("LD_LIBRARY_PATH", "")]
+    )
     env["PYDS_PYTHON"] = sys.executable
     env.update(extra)
     return env
@@ -49,11 +51,27 @@ def cc() -> str:
     return compiler
 
 
-def compile_c(cc: str, source: Path, out: Path, libs: list[str], *flags: str, lib_dir: str | None = None) -> Path:
+def compile_c(
+    cc: str, source: Path, out: Path, libs: list[str], *flags: str, lib_dir: str | None = None
+) -> Path:
     lib_dir = lib_dir or pyds.get_lib_dir()
-    cmd = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", *flags, f"-I{pyds.get_include()}/pyds/c", str(source),
-           "-o", str(out), f"-L{lib_dir}", *[f"-l{lib}" for lib in libs], f"-Wl,-rpath,{lib_dir}",
-           f"-Wl,-rpath-link,{ov_lib_dir()}", f"-Wl,-rpath-link,{pyds.get_lib_dir()}"]
+    cmd = [
+        cc,
+        "-std=c99",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        *flags,
+        f"-I{pyds.get_include()}/pyds/c",
+        str(source),
+        "-o",
+        str(out),
+        f"-L{lib_dir}",
+        *[f"-l{lib}" for lib in libs],
+        f"-Wl,-rpath,{lib_dir}",
+        f"-Wl,-rpath-link,{ov_lib_dir()}",
+        f"-Wl,-rpath-link,{pyds.get_lib_dir()}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, f"{' '.join(cmd)}\n{done.stderr}"
     return out
@@ -74,8 +92,12 @@ def test_c_streaming_client_matches_python(cc, tmp_path, armenian_bundle, model)
     exe = compile_c(cc, REPO / "tests" / "capi" / "stt_client.c", tmp_path / "stt_client", ["stt"])
     wavs = [str(shared_path(f"data/armenian-tts/{n}.wav")) for n in CLIPS]
     chunk = 2900
-    done = subprocess.run([str(exe), str(armenian_bundle), str(chunk), str(BEAM), *wavs], capture_output=True,
-                          env=run_env(), timeout=600)
+    done = subprocess.run(
+        [str(exe), str(armenian_bundle), str(chunk), str(BEAM), *wavs],
+        capture_output=True,
+        env=run_env(),
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr.decode()
     lines = [line.split("\t") for line in done.stdout.decode("utf-8").splitlines()]
     for name, wav in zip(CLIPS, wavs):
@@ -91,17 +113,23 @@ def test_c_streaming_client_matches_python(cc, tmp_path, armenian_bundle, model)
         stream = model.create_stream()
         partials = []
         for at in range(0, len(samples), chunk):
-            stream.feed_audio_content(samples[at:at + chunk])
+            stream.feed_audio_content(samples[at : at + chunk])
             partials.append(stream.intermediate_decode())
         final = stream.finish_stream_with_metadata(1)[0]
         assert [r[1] for r in rows if r[0] == "partial"] == partials
         streamed = next(r for r in rows if r[0] == "stream")
-        assert streamed[1:] == [final.text, f"{final.confidence:.4f}", ",".join(str(t) for t in final.timesteps)]
+        assert streamed[1:] == [
+            final.text,
+            f"{final.confidence:.4f}",
+            ",".join(str(t) for t in final.timesteps),
+        ]
         assert final.text == best.text  # streaming in chunks gives the one-shot result
 
         flushing = model.create_stream()
         flushing.feed_audio_content(samples[: len(samples) // 2])
-        assert [r[1] for r in rows if r[0] == "flush"] == [flushing.intermediate_decode_flush_buffers(1)[0].text]
+        assert [r[1] for r in rows if r[0] == "flush"] == [
+            flushing.intermediate_decode_flush_buffers(1)[0].text
+        ]
 
 
 # --- ctypes against libstt.so ------------------------------------------------------------------------------
@@ -110,8 +138,11 @@ class TokenMetadata(ctypes.Structure):
 
 
 class CandidateTranscript(ctypes.Structure):
-    _fields_ = [("tokens", ctypes.POINTER(TokenMetadata)), ("num_tokens", ctypes.c_uint),
-                ("confidence", ctypes.c_double)]
+    _fields_ = [
+        ("tokens", ctypes.POINTER(TokenMetadata)),
+        ("num_tokens", ctypes.c_uint),
+        ("confidence", ctypes.c_double),
+    ]
 
 
 class Metadata(ctypes.Structure):
@@ -151,12 +182,14 @@ def load_c_api(name: str, prefix: str) -> ctypes.CDLL:
         "ErrorCodeToErrorMessage": (P, [ctypes.c_int]),
     }
     if prefix == "STT":
-        protos.update({
-            "IntermediateDecodeFlushBuffers": (P, [P]),
-            "IntermediateDecodeWithMetadataFlushBuffers": (ctypes.POINTER(Metadata), [P, ctypes.c_uint]),
-            "CreateModelFromBuffer": (ctypes.c_int, [C, ctypes.c_uint, ctypes.POINTER(P)]),
-            "EnableExternalScorerFromBuffer": (ctypes.c_int, [P, C, ctypes.c_uint]),
-        })
+        protos.update(
+            {
+                "IntermediateDecodeFlushBuffers": (P, [P]),
+                "IntermediateDecodeWithMetadataFlushBuffers": (ctypes.POINTER(Metadata), [P, ctypes.c_uint]),
+                "CreateModelFromBuffer": (ctypes.c_int, [C, ctypes.c_uint, ctypes.POINTER(P)]),
+                "EnableExternalScorerFromBuffer": (ctypes.c_int, [P, C, ctypes.c_uint]),
+            }
+        )
     for short, (restype, argtypes) in protos.items():
         fn = getattr(lib, f"{prefix}_{short}")
         fn.restype, fn.argtypes = restype, argtypes
@@ -216,7 +249,9 @@ def test_ctypes_libstt_matches_python_and_the_peer(stt_api, c_model, armenian_bu
     assert stt_api.GetModelBeamWidth(c_model) == python.beam_width == 500
     assert stt_api.GetModelSampleRate(c_model) == 16000
     with open(shared_path("data/armenian-tts/peer_coqui_stt_1.4.0.tsv"), encoding="utf-8") as f:
-        peer = {r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"}
+        peer = {
+            r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"
+        }
     names = ["s003_hy", "s003_hyw", "s020_hy", "s047_hy", "s099_hyw", "s104_hy"]
     c_same, py_same = set(), set()
     for name in names:
@@ -244,7 +279,9 @@ def test_metadata_layout_and_num_results(stt_api, c_model, model):
             tokens = [got.tokens[j] for j in range(got.num_tokens)]
             assert "".join(t.text.decode() for t in tokens) == want.text
             assert [t.timestep for t in tokens] == want.timesteps
-            assert [t.start_time for t in tokens] == pytest.approx([t.start_time for t in want.tokens], abs=1e-6)
+            assert [t.start_time for t in tokens] == pytest.approx(
+                [t.start_time for t in want.tokens], abs=1e-6
+            )
             assert got.confidence == pytest.approx(want.confidence, abs=1e-4)
     finally:
         stt_api.FreeMetadata(meta)
@@ -271,8 +308,9 @@ def test_error_tables_agree_everywhere(stt_api, ds_api):
     assert "Unknown error" in stt_api.message(0x4242)
 
 
-def test_every_error_code_is_mapped_and_the_reachable_ones_reached(stt_api, c_model, armenian_bundle, tmp_path,
-                                                                   monkeypatch):
+def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
+    stt_api, c_model, armenian_bundle, tmp_path, monkeypatch
+):
     api = stt_api
     monkeypatch.setenv("PYDS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PYDS_PYTHON", sys.executable)
@@ -304,8 +342,12 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(stt_api, c_mo
     reached["FAIL_INIT_SESS" if code == 0x3001 else "MODEL_INCOMPATIBLE"] = code
     expect("FAIL_CREATE_MODEL", api.CreateModel(str(armenian_bundle).encode(), None))
     expect("NO_MODEL", api.CreateModelFromBuffer(None, 0, ctypes.byref(ctypes.c_void_p())))
-    expect("FAIL_READ_PROTOBUF", api.CreateModelFromBuffer(corrupt.read_bytes(), corrupt.stat().st_size,
-                                                            ctypes.byref(ctypes.c_void_p())))
+    expect(
+        "FAIL_READ_PROTOBUF",
+        api.CreateModelFromBuffer(
+            corrupt.read_bytes(), corrupt.stat().st_size, ctypes.byref(ctypes.c_void_p())
+        ),
+    )
 
     # Decoder settings.
     expect("INVALID_SHAPE", api.SetModelBeamWidth(c_model, 0))
@@ -340,13 +382,25 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(stt_api, c_mo
             expect("INVALID_SCORER", api.SetScorerAlphaBeta(c_model, float("nan"), 0.0))
             assert api.DisableExternalScorer(c_model) == 0
 
-    # Codes the C ABI never returns, as in DeepSpeech/Coqui: the scorer's internal reasons (every scorer failure
-    # is INVALID_SCORER), the TFLite/TF-session ones, clearing hot words (cannot fail), and INVALID_ALPHABET (a
-    # bundle's bad alphabet is an incompatible model here). Decode failures return NULL, not a code.
-    never = {"OK", "SCORER_UNREADABLE", "SCORER_INVALID_LM", "SCORER_NO_TRIE", "SCORER_INVALID_TRIE",
-             "SCORER_VERSION_MISMATCH", "FAIL_INTERPRETER", "FAIL_RUN_SESS", "FAIL_CREATE_SESS",
-             "FAIL_CLEAR_HOTWORD", "INVALID_ALPHABET", "FAIL_INIT_SESS", "FAIL_INSERT_HOTWORD",
-             "FAIL_ERASE_HOTWORD"}
+    # Codes the C ABI never returns, as in DeepSpeech/Coqui: the scorer's internal reasons (every scorer
+    # failure is INVALID_SCORER), the TFLite/TF-session ones, clearing hot words (cannot fail), and
+    # INVALID_ALPHABET (a bundle's bad alphabet is an incompatible model here). Decode failures give NULL.
+    never = {
+        "OK",
+        "SCORER_UNREADABLE",
+        "SCORER_INVALID_LM",
+        "SCORER_NO_TRIE",
+        "SCORER_INVALID_TRIE",
+        "SCORER_VERSION_MISMATCH",
+        "FAIL_INTERPRETER",
+        "FAIL_RUN_SESS",
+        "FAIL_CREATE_SESS",
+        "FAIL_CLEAR_HOTWORD",
+        "INVALID_ALPHABET",
+        "FAIL_INIT_SESS",
+        "FAIL_INSERT_HOTWORD",
+        "FAIL_ERASE_HOTWORD",
+    }
     every = {name.removeprefix("STT_ERR_") for name in header_codes("STT")}
     assert every - never <= set(reached), sorted(every - never - set(reached))
 
@@ -422,19 +476,42 @@ def test_binary_linked_against_original_libdeepspeech_runs_on_pyds(cc, tmp_path,
     original = tmp_path / "original"
     original.mkdir()
     (original / "stub.c").write_text("".join(f"void {n}(void) {{}}\n" for n in names))
-    done = subprocess.run([cc, "-shared", "-fPIC", "-Wl,-soname,libdeepspeech.so", str(original / "stub.c"),
-                           "-o", str(original / "libdeepspeech.so")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-Wl,-soname,libdeepspeech.so",
+            str(original / "stub.c"),
+            "-o",
+            str(original / "libdeepspeech.so"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     exe = tmp_path / "deepspeech_client"
-    cmd = [cc, "-std=c99", f"-I{pyds.get_include()}/pyds/c", str(REPO / "src/cpp/examples/deepspeech_client.c"),
-           "-o", str(exe), f"-L{original}", "-ldeepspeech"]
+    cmd = [
+        cc,
+        "-std=c99",
+        f"-I{pyds.get_include()}/pyds/c",
+        str(REPO / "src/cpp/examples/deepspeech_client.c"),
+        "-o",
+        str(exe),
+        f"-L{original}",
+        "-ldeepspeech",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     needed = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True).stdout
     assert "libdeepspeech.so" in needed and "libpyds" not in needed
     wav = shared_path("data/armenian-tts/s047_hy.wav")
-    done = subprocess.run([str(exe), "--model", str(armenian_bundle), "--beam_width", str(BEAM), "--audio", str(wav)],
-                          capture_output=True, env=run_env(), timeout=300)
+    done = subprocess.run(
+        [str(exe), "--model", str(armenian_bundle), "--beam_width", str(BEAM), "--audio", str(wav)],
+        capture_output=True,
+        env=run_env(),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip().splitlines()[-1] == model.stt(clip("s047_hy"))
 
@@ -443,8 +520,22 @@ def test_link_lines_ldeepspeech_and_lpyds_both_work(cc, tmp_path, armenian_bundl
     wav = shared_path("data/armenian-tts/s003_hy.wav")
     for lib in ("deepspeech", "pyds"):
         exe = compile_c(cc, REPO / "src/cpp/examples/deepspeech_client.c", tmp_path / f"client-{lib}", [lib])
-        done = subprocess.run([str(exe), "--model", str(armenian_bundle), "--beam_width", str(BEAM), "--audio",
-                               str(wav), "--stream", "4000"], capture_output=True, env=run_env(), timeout=300)
+        done = subprocess.run(
+            [
+                str(exe),
+                "--model",
+                str(armenian_bundle),
+                "--beam_width",
+                str(BEAM),
+                "--audio",
+                str(wav),
+                "--stream",
+                "4000",
+            ],
+            capture_output=True,
+            env=run_env(),
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr.decode()
         assert done.stdout.decode().strip().splitlines()[-1] == model.stt(clip("s003_hy"))
 
@@ -455,49 +546,98 @@ def test_examples_build_against_the_installed_package(tmp_path, armenian_bundle,
     if cmake is None:
         missing("cmake not on PATH")
     build = tmp_path / "build"
-    configure = [cmake, "-S", str(REPO / "src/cpp/examples"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                 f"-Dpyds_DIR={pyds.get_cmake_dir()}", f"-DPython3_EXECUTABLE={sys.executable}"]
+    configure = [
+        cmake,
+        "-S",
+        str(REPO / "src/cpp/examples"),
+        "-B",
+        str(build),
+        "-DCMAKE_BUILD_TYPE=Release",
+        f"-Dpyds_DIR={pyds.get_cmake_dir()}",
+        f"-DPython3_EXECUTABLE={sys.executable}",
+    ]
     done = subprocess.run(configure, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     done = subprocess.run([cmake, "--build", str(build), "-j2"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     wav = shared_path("data/armenian-tts/s020_hy.wav")
     expected = model.stt(clip("s020_hy"))
-    done = subprocess.run([str(build / "transcribe_stream"), str(armenian_bundle), str(wav), str(BEAM)],
-                          capture_output=True, env=run_env(), timeout=300)
+    done = subprocess.run(
+        [str(build / "transcribe_stream"), str(armenian_bundle), str(wav), str(BEAM)],
+        capture_output=True,
+        env=run_env(),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode().splitlines()
     assert out[-1] == f"final: {expected}"
     assert any(line.startswith("partial: ") for line in out)
-    done = subprocess.run([str(build / "deepspeech_client"), "--model", str(armenian_bundle), "--beam_width",
-                           str(BEAM), "--audio", str(wav), "--extended"], capture_output=True, env=run_env(),
-                          timeout=300)
+    done = subprocess.run(
+        [
+            str(build / "deepspeech_client"),
+            "--model",
+            str(armenian_bundle),
+            "--beam_width",
+            str(BEAM),
+            "--audio",
+            str(wav),
+            "--extended",
+        ],
+        capture_output=True,
+        env=run_env(),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip().splitlines()[-1] == expected
 
 
 # --- sanitizers (opt-in: rebuilds the core) ----------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("PYDS_TEST_ASAN") != "1" and not IN_CI,
-                    reason="rebuilds libpyds with ASan/UBSan (several minutes on 2 cores): set PYDS_TEST_ASAN=1")
+@pytest.mark.skipif(
+    os.environ.get("PYDS_TEST_ASAN") != "1" and not IN_CI,
+    reason="rebuilds libpyds with ASan/UBSan (several minutes on 2 cores): set PYDS_TEST_ASAN=1",
+)
 def test_c_client_under_address_sanitizer(cc, tmp_path, armenian_bundle):
     cmake = shutil.which("cmake")
     if cmake is None:
         missing("cmake not on PATH")
     build = tmp_path / "asan"
-    done = subprocess.run([cmake, "-S", str(REPO), "-B", str(build), "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
-                           "-DPYDS_SANITIZE=ON", "-DPYDS_BUILD_PYTHON=OFF", f"-DPython_EXECUTABLE={sys.executable}"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            cmake,
+            "-S",
+            str(REPO),
+            "-B",
+            str(build),
+            "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+            "-DPYDS_SANITIZE=ON",
+            "-DPYDS_BUILD_PYTHON=OFF",
+            f"-DPython_EXECUTABLE={sys.executable}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    done = subprocess.run([cmake, "--build", str(build), "-j2", "--target", "pyds_stt"], capture_output=True,
-                          text=True, timeout=3600)
+    done = subprocess.run(
+        [cmake, "--build", str(build), "-j2", "--target", "pyds_stt"],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lib_dir = build / "src" / "cpp"
-    exe = compile_c(cc, REPO / "tests" / "capi" / "stt_client.c", tmp_path / "stt_client_asan", ["stt"],
-                    "-fsanitize=address,undefined", lib_dir=str(lib_dir))
+    exe = compile_c(
+        cc,
+        REPO / "tests" / "capi" / "stt_client.c",
+        tmp_path / "stt_client_asan",
+        ["stt"],
+        "-fsanitize=address,undefined",
+        lib_dir=str(lib_dir),
+    )
     env = run_env(ASAN_OPTIONS="detect_leaks=0:abort_on_error=1", UBSAN_OPTIONS="halt_on_error=1")
     env["LD_LIBRARY_PATH"] = os.pathsep.join([str(lib_dir), ov_lib_dir()])
     wav = shared_path("data/armenian-tts/s003_hy.wav")
-    done = subprocess.run([str(exe), str(armenian_bundle), "3000", "16", str(wav)], capture_output=True, env=env,
-                          timeout=1200)
+    done = subprocess.run(
+        [str(exe), str(armenian_bundle), "3000", "16", str(wav)], capture_output=True, env=env, timeout=1200
+    )
     assert done.returncode == 0, done.stderr.decode()[-5000:]

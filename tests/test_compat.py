@@ -74,8 +74,11 @@ def test_a_deepspeech_script_runs_unchanged(tmp_path, armenian_bundle, reference
     script = tmp_path / "client.py"
     script.write_text(DEEPSPEECH_SCRIPT)
     wav = shared_path("data/armenian-tts/s047_hy.wav")
-    done = subprocess.run([sys.executable, str(script), str(armenian_bundle), str(BEAM), str(wav)],
-                          capture_output=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), str(armenian_bundle), str(BEAM), str(wav)],
+        capture_output=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr.decode()
     out = dict(line.split(" ", 1) for line in done.stdout.decode("utf-8").splitlines())
     samples = clip("s047_hy")
@@ -117,8 +120,8 @@ def test_streaming_and_flush_buffers(ds, reference):
     samples = clip("s099_hyw")
     stream, mirror = ds.createStream(), reference.create_stream()
     for start in range(0, len(samples), 3000):
-        stream.feedAudioContent(samples[start:start + 3000])
-        mirror.feed_audio_content(samples[start:start + 3000])
+        stream.feedAudioContent(samples[start : start + 3000])
+        mirror.feed_audio_content(samples[start : start + 3000])
         assert stream.intermediateDecode() == mirror.intermediate_decode()
         meta = stream.intermediateDecodeWithMetadata()
         assert "".join(t.text for t in meta.transcripts[0].tokens) == mirror.intermediate_decode()
@@ -145,8 +148,12 @@ def test_a_finished_stream_raises_on_reuse(ds, finish):
     stream = ds.createStream()
     stream.feedAudioContent(clip("s003_hy")[:8000])
     getattr(stream, finish)()
-    for call in (lambda: stream.feedAudioContent(np.zeros(10, np.int16)), stream.intermediateDecode,
-                 stream.finishStream, stream.intermediateDecodeFlushBuffers):
+    for call in (
+        lambda: stream.feedAudioContent(np.zeros(10, np.int16)),
+        stream.intermediateDecode,
+        stream.finishStream,
+        stream.intermediateDecodeFlushBuffers,
+    ):
         with pytest.raises(compat.DeepSpeechError) as info:
             call()
         assert isinstance(info.value, RuntimeError)
@@ -157,7 +164,9 @@ def test_errors_carry_the_c_codes(ds, tmp_path):
     with pytest.raises(RuntimeError) as info:
         compat.Model(str(tmp_path / "missing.pbmm"))
     assert info.value.code == 0x3000
-    assert str(info.value).startswith("CreateModel failed with 'Failed to initialize memory mapped model.' (0x3000)")
+    assert str(info.value).startswith(
+        "CreateModel failed with 'Failed to initialize memory mapped model.' (0x3000)"
+    )
     with pytest.raises(compat.DeepSpeechError) as info:
         compat.Model(str(tmp_path))  # not a bundle
     assert info.value.code == 0x2003
@@ -190,14 +199,19 @@ def test_scorer_alpha_beta_zero_is_honoured_and_hot_words(armenian_bundle, tmp_p
 
     words = ["շատ", "հաց", "վերա", "ալե"]
     arpa = tmp_path / "lm.arpa"
-    arpa.write_text(textwrap.dedent(f"""\
+    arpa.write_text(
+        textwrap.dedent(f"""\
         \\data\\
         ngram 1={len(words) + 2}
 
         \\1-grams:
         -1.0\t<s>
         -1.0\t</s>
-        """) + "".join(f"-1.0\t{w}\n" for w in words) + "\n\\end\\\n", encoding="utf-8")
+        """)
+        + "".join(f"-1.0\t{w}\n" for w in words)
+        + "\n\\end\\\n",
+        encoding="utf-8",
+    )
     model = compat.Model(str(armenian_bundle))
     scorer = tmp_path / "lm.scorer"
     write_scorer_package(arpa, scorer, model._impl.alphabet, 0.9, 1.1)

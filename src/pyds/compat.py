@@ -15,8 +15,8 @@ A script written for the ``deepspeech`` (or ``stt``) package runs unchanged afte
 Kept from the originals: the camelCase names and arguments, methods that returned a status code still return
 one (``setBeamWidth``, ``disableExternalScorer``, ``setScorerAlphaBeta``: 0 on success), methods that raised
 still raise, a finished stream raises on reuse, and a model has no scorer until ``enableExternalScorer``
-(a bundle's own scorer is not enabled implicitly). Errors are ``DeepSpeechError`` (a ``RuntimeError``) with the
-original message format and the numeric ``code`` of the C API (``ERROR_CODES``).
+(a bundle's own scorer is not enabled implicitly). Errors are ``DeepSpeechError`` (a ``RuntimeError``) with
+the original message format and the numeric ``code`` of the C API (``ERROR_CODES``).
 Not kept: explicit ``setScorerAlphaBeta(0.0, 0.0)`` sets zero weights (DeepSpeech's client dropped zeros);
 audio may also be float32 in [-1, 1] or raw little-endian int16 ``bytes``; ``freeStream`` may be called twice.
 """
@@ -51,7 +51,8 @@ __all__ = [
 #: API level this module reproduces (Coqui STT 1.4 = DeepSpeech 0.9 + the FlushBuffers calls).
 API_VERSION = "1.4.0"
 
-#: Error codes of the C API (DeepSpeech 0.9.3 ``DS_ERR_*`` = Coqui STT 1.4 ``STT_ERR_*``): name -> (value, message).
+#: Error codes of the C API (DeepSpeech 0.9.3 ``DS_ERR_*`` = Coqui STT 1.4 ``STT_ERR_*``):
+#: name -> (value, message).
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "ERR_OK": (0x0000, "No error."),
     "ERR_NO_MODEL": (0x1000, "Missing model information."),
@@ -179,7 +180,7 @@ def _samples(audio: AudioLike) -> np.ndarray:
 
 
 class TokenMetadata:
-    """One output token: ``text`` (an alphabet label), ``timestep`` (20 ms frames), ``start_time`` (seconds)."""
+    """One output token: ``text`` (an alphabet label), ``timestep`` (20 ms frames), ``start_time`` (s)."""
 
     __slots__ = ("text", "timestep", "start_time")
 
@@ -189,7 +190,9 @@ class TokenMetadata:
         self.start_time = start_time
 
     def __repr__(self) -> str:
-        return f"TokenMetadata(text={self.text!r}, timestep={self.timestep}, start_time={self.start_time:.2f})"
+        return (
+            f"TokenMetadata(text={self.text!r}, timestep={self.timestep}, start_time={self.start_time:.2f})"
+        )
 
 
 class CandidateTranscript:
@@ -221,9 +224,14 @@ class Metadata:
 def _metadata(results: list[_Transcript]) -> Metadata:
     if not results:  # no live prefix: one empty candidate, as the originals give
         results = [_Transcript(text="", confidence=0.0, tokens=[])]
-    return Metadata(tuple(
-        CandidateTranscript(tuple(TokenMetadata(t.text, t.timestep, t.start_time) for t in r.tokens), r.confidence)
-        for r in results))
+    return Metadata(
+        tuple(
+            CandidateTranscript(
+                tuple(TokenMetadata(t.text, t.timestep, t.start_time) for t in r.tokens), r.confidence
+            )
+            for r in results
+        )
+    )
 
 
 def _best_text(results: list[_Transcript]) -> str:
@@ -238,8 +246,11 @@ class Stream:
 
     def _live(self) -> _Stream:
         if self._impl is None:
-            raise DeepSpeechError("Stream", _CODE["ERR_FAIL_CREATE_STREAM"],
-                                  "Stream object is not valid. Trying to feed an already finished stream?")
+            raise DeepSpeechError(
+                "Stream",
+                _CODE["ERR_FAIL_CREATE_STREAM"],
+                "Stream object is not valid. Trying to feed an already finished stream?",
+            )
         return self._impl
 
     def _run(self, operation: str, call: Any) -> Any:
@@ -257,25 +268,32 @@ class Stream:
     def intermediateDecode(self) -> str:  # noqa: N802
         """The current best transcript (audio still buffered is not included). The stream stays open."""
         stream = self._live()
-        return self._run("IntermediateDecode", lambda: _best_text(stream.intermediate_decode_with_metadata(1)))
+        return self._run(
+            "IntermediateDecode", lambda: _best_text(stream.intermediate_decode_with_metadata(1))
+        )
 
     def intermediateDecodeWithMetadata(self, num_results: int = 1) -> Metadata:  # noqa: N802
         """The ``num_results`` best transcripts so far, with token timing."""
         stream = self._live()
-        return self._run("IntermediateDecodeWithMetadata",
-                         lambda: _metadata(stream.intermediate_decode_with_metadata(num_results)))
+        return self._run(
+            "IntermediateDecodeWithMetadata",
+            lambda: _metadata(stream.intermediate_decode_with_metadata(num_results)),
+        )
 
     def intermediateDecodeFlushBuffers(self) -> str:  # noqa: N802
         """Coqui 1.2+: like ``intermediateDecode`` but the buffered audio is run through the model first."""
         stream = self._live()
-        return self._run("IntermediateDecodeFlushBuffers",
-                         lambda: _best_text(stream.intermediate_decode_flush_buffers(1)))
+        return self._run(
+            "IntermediateDecodeFlushBuffers", lambda: _best_text(stream.intermediate_decode_flush_buffers(1))
+        )
 
     def intermediateDecodeWithMetadataFlushBuffers(self, num_results: int = 1) -> Metadata:  # noqa: N802
         """Coqui 1.2+: ``intermediateDecodeWithMetadata`` after flushing the buffered audio."""
         stream = self._live()
-        return self._run("IntermediateDecodeWithMetadataFlushBuffers",
-                         lambda: _metadata(stream.intermediate_decode_flush_buffers(num_results)))
+        return self._run(
+            "IntermediateDecodeWithMetadataFlushBuffers",
+            lambda: _metadata(stream.intermediate_decode_flush_buffers(num_results)),
+        )
 
     def finishStream(self) -> str:  # noqa: N802
         """Flush, decode and close the stream; returns the final best transcript."""
@@ -287,7 +305,9 @@ class Stream:
         """Flush, decode and close the stream; returns the ``num_results`` best transcripts."""
         stream = self._live()
         self._impl = None
-        return self._run("FinishStreamWithMetadata", lambda: _metadata(stream.finish_stream_with_metadata(num_results)))
+        return self._run(
+            "FinishStreamWithMetadata", lambda: _metadata(stream.finish_stream_with_metadata(num_results))
+        )
 
     def freeStream(self) -> None:  # noqa: N802
         """Abandon the stream without decoding."""
@@ -295,8 +315,8 @@ class Stream:
 
 
 class Model:
-    """A DeepSpeech/Coqui model (DeepSpeech's ``Model``): ``model_path`` is a ``.tflite``/``.pb``/``.pbmm`` file
-    (converted once and cached) or a pyds bundle directory. Raises ``DeepSpeechError`` when it cannot load."""
+    """A DeepSpeech/Coqui model (DeepSpeech's ``Model``): ``model_path`` is a ``.tflite``/``.pb``/``.pbmm``
+    file (converted once and cached) or a pyds bundle directory. Raises ``DeepSpeechError`` on failure."""
 
     def __init__(self, model_path: str | os.PathLike[str]) -> None:
         try:
@@ -338,7 +358,7 @@ class Model:
 
     def setScorerAlphaBeta(self, alpha: float, beta: float) -> int:  # noqa: N802
         """Language-model weight and word-insertion bonus (0.0 is honoured). Returns 0, or the status code
-        ``ERR_SCORER_NOT_ENABLED`` without a scorer (``ERR_INVALID_SCORER`` for NaN/inf), as DeepSpeech did."""
+        ``ERR_SCORER_NOT_ENABLED`` without a scorer (``ERR_INVALID_SCORER`` for NaN/inf), as DeepSpeech."""
         if not self._has_scorer():
             return _CODE["ERR_SCORER_NOT_ENABLED"]
         try:
@@ -357,7 +377,9 @@ class Model:
 
     def addHotWord(self, word: str, boost: float) -> None:  # noqa: N802
         """Boost (or, negative, suppress) ``word``; needs a scorer. Raises when the word is already there."""
-        self._hot_word("AddHotWord", "ERR_FAIL_INSERT_HOTWORD", lambda: self._impl.add_hot_word(word, float(boost)))
+        self._hot_word(
+            "AddHotWord", "ERR_FAIL_INSERT_HOTWORD", lambda: self._impl.add_hot_word(word, float(boost))
+        )
 
     def eraseHotWord(self, word: str) -> None:  # noqa: N802
         """Remove a hot word; raises when it is not there."""
