@@ -1,4 +1,4 @@
-"""pyds.compat: DeepSpeech 0.9 / Coqui STT 1.4's Python module API over pyds.Model, on the real Armenian model."""
+"""pyds.compat: DeepSpeech 0.9 / Coqui STT 1.4 Python module API over pyds.Model, on the Armenian model."""
 
 from __future__ import annotations
 
