@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IN_CI, REPO, missing, shared_path
+from conftest import REPO, missing, shared_path
 
 import pyds
 
@@ -362,7 +362,7 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
     expect("SCORER_NOT_ENABLED", api.AddHotWord(c_model, "բառ".encode(), 5.0))
     expect("SCORER_NOT_ENABLED", api.EraseHotWord(c_model, "բառ".encode()))
     expect("SCORER_NOT_ENABLED", api.ClearHotWords(c_model))
-    assert api.DisableExternalScorer(c_model) == 0
+    expect("SCORER_NOT_ENABLED", api.DisableExternalScorer(c_model))
 
     # Streams.
     expect("NO_MODEL", api.CreateStream(None, ctypes.byref(ctypes.c_void_p())))
@@ -594,29 +594,28 @@ def test_examples_build_against_the_installed_package(tmp_path, armenian_bundle,
 # --- sanitizers (opt-in: rebuilds the core) ----------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.skipif(
-    os.environ.get("PYDS_TEST_ASAN") != "1" and not IN_CI,
-    reason="rebuilds libpyds with ASan/UBSan (several minutes on 2 cores): set PYDS_TEST_ASAN=1",
+    os.environ.get("PYDS_TEST_ASAN") != "1",
+    reason="rebuilds libpyds with ASan/UBSan (about 4 minutes on 2 cores): set PYDS_TEST_ASAN=1",
 )
-def test_c_client_under_address_sanitizer(cc, tmp_path, armenian_bundle):
+def test_c_abi_failure_paths_under_address_sanitizer(cc, tmp_path):
+    """The C ABI's failure paths (NULLs, missing files, messages) under ASan + UBSan. No model is loaded:
+    OpenVINO's TBB dlopens a library with RTLD_DEEPBIND, which AddressSanitizer refuses."""
     cmake = shutil.which("cmake")
     if cmake is None:
         missing("cmake not on PATH")
     build = tmp_path / "asan"
-    done = subprocess.run(
-        [
-            cmake,
-            "-S",
-            str(REPO),
-            "-B",
-            str(build),
-            "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
-            "-DPYDS_SANITIZE=ON",
-            "-DPYDS_BUILD_PYTHON=OFF",
-            f"-DPython_EXECUTABLE={sys.executable}",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    configure = [
+        cmake,
+        "-S",
+        str(REPO),
+        "-B",
+        str(build),
+        "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+        "-DPYDS_SANITIZE=ON",
+        "-DPYDS_BUILD_PYTHON=OFF",
+        f"-DPython_EXECUTABLE={sys.executable}",
+    ]
+    done = subprocess.run(configure, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     done = subprocess.run(
         [cmake, "--build", str(build), "-j2", "--target", "pyds_stt"],
@@ -628,16 +627,16 @@ def test_c_client_under_address_sanitizer(cc, tmp_path, armenian_bundle):
     lib_dir = build / "src" / "cpp"
     exe = compile_c(
         cc,
-        REPO / "tests" / "capi" / "stt_client.c",
-        tmp_path / "stt_client_asan",
+        REPO / "tests" / "capi" / "stt_errors.c",
+        tmp_path / "stt_errors",
         ["stt"],
         "-fsanitize=address,undefined",
         lib_dir=str(lib_dir),
     )
-    env = run_env(ASAN_OPTIONS="detect_leaks=0:abort_on_error=1", UBSAN_OPTIONS="halt_on_error=1")
-    env["LD_LIBRARY_PATH"] = os.pathsep.join([str(lib_dir), ov_lib_dir()])
-    wav = shared_path("data/armenian-tts/s003_hy.wav")
-    done = subprocess.run(
-        [str(exe), str(armenian_bundle), "3000", "16", str(wav)], capture_output=True, env=env, timeout=1200
+    env = run_env(
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="halt_on_error=1", PYDS_CAPI_QUIET="1"
     )
+    env["LD_LIBRARY_PATH"] = os.pathsep.join([str(lib_dir), ov_lib_dir()])
+    done = subprocess.run([str(exe), str(tmp_path)], capture_output=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr.decode()[-5000:]
+    assert done.stdout.decode().strip() == "ok"

@@ -149,6 +149,7 @@ int enable_scorer_from_buffer(ModelState* ctx, const char* buffer, unsigned int 
 
 int disable_scorer(ModelState* ctx) {
   if (ctx == nullptr) return kNoModel;
+  if (!ctx->model->has_scorer()) return kScorerNotEnabled;  // as the originals
   ctx->model->disable_scorer();
   return kOk;
 }

@@ -96,6 +96,7 @@ STT_EXPORT int STT_EnableExternalScorer(ModelState* aCtx, const char* aScorerPat
 STT_EXPORT int STT_AddHotWord(ModelState* aCtx, const char* word, float boost);
 STT_EXPORT int STT_EraseHotWord(ModelState* aCtx, const char* word);
 STT_EXPORT int STT_ClearHotWords(ModelState* aCtx);
+/* STT_ERR_SCORER_NOT_ENABLED when there is no scorer to disable. */
 STT_EXPORT int STT_DisableExternalScorer(ModelState* aCtx);
 /* Language-model weight and word-insertion bonus for new streams. STT_ERR_SCORER_NOT_ENABLED without a
  * scorer; STT_ERR_INVALID_SCORER for a NaN or infinite value. 0.0 is a value like any other. */

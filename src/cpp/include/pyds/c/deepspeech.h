@@ -101,6 +101,7 @@ DEEPSPEECH_EXPORT int DS_EnableExternalScorer(ModelState* aCtx, const char* aSco
 DEEPSPEECH_EXPORT int DS_AddHotWord(ModelState* aCtx, const char* word, float boost);
 DEEPSPEECH_EXPORT int DS_EraseHotWord(ModelState* aCtx, const char* word);
 DEEPSPEECH_EXPORT int DS_ClearHotWords(ModelState* aCtx);
+/* DS_ERR_SCORER_NOT_ENABLED when there is no scorer to disable. */
 DEEPSPEECH_EXPORT int DS_DisableExternalScorer(ModelState* aCtx);
 /* Language-model weight and word-insertion bonus for new streams. DS_ERR_SCORER_NOT_ENABLED without a
  * scorer; DS_ERR_INVALID_SCORER for a NaN or infinite value. 0.0 is a value like any other. */
