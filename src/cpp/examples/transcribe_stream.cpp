@@ -9,6 +9,7 @@
 #include <pyds/model.hpp>
 #include <pyds/stream.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
