@@ -640,3 +640,55 @@ def test_c_abi_failure_paths_under_address_sanitizer(cc, tmp_path):
     done = subprocess.run([str(exe), str(tmp_path)], capture_output=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr.decode()[-5000:]
     assert done.stdout.decode().strip() == "ok"
+
+
+# --- the headers alone -------------------------------------------------------------------------------------
+def test_public_headers_compile_with_pyds_include_dir_only(cc, tmp_path):
+    """C++ headers need no OpenVINO headers; both C headers go into one C99 or C++ translation unit."""
+    include = pyds.get_include()
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        missing("no C++ compiler on PATH")
+    headers = sorted(p.name for p in (Path(include) / "pyds").glob("*.hpp"))
+    assert {"model.hpp", "stream.hpp", "decoder.hpp", "scorer.hpp", "errors.hpp"} <= set(headers)
+    unit = tmp_path / "all.cpp"
+    unit.write_text(
+        "".join(f"#include <pyds/{h}>\n" for h in headers) + '#include "deepspeech.h"\n'
+        '#include "coqui-stt.h"\nint main() { return DS_ERR_OK + STT_ERR_OK; }\n'
+    )
+    done = subprocess.run(
+        [
+            cxx,
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsyntax-only",
+            f"-I{include}",
+            f"-I{include}/pyds/c",
+            str(unit),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    c_unit = tmp_path / "both.c"
+    c_unit.write_text(
+        '#include "deepspeech.h"\n#include "coqui-stt.h"\n'
+        "int main(void) { return (int)DS_ERR_NO_MODEL == (int)STT_ERR_NO_MODEL ? 0 : 1; }\n"
+    )
+    done = subprocess.run(
+        [
+            cc,
+            "-std=c99",
+            "-pedantic",
+            "-Wall",
+            "-Werror",
+            "-fsyntax-only",
+            f"-I{include}/pyds/c",
+            str(c_unit),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr

@@ -65,9 +65,9 @@ extern "C" {
   APPLY(STT_ERR_FAIL_ERASE_HOTWORD, 0x3010, "Could not erase hot-word.")
 
 enum STT_Error_Codes {
-#define PYSTT_STT_ERROR_ENUM(NAME, VALUE, MESSAGE) NAME = VALUE,
-  STT_FOR_EACH_ERROR(PYSTT_STT_ERROR_ENUM)
-#undef PYSTT_STT_ERROR_ENUM
+#define PYDS_STT_ERROR_ENUM(NAME, VALUE, MESSAGE) NAME = VALUE,
+  STT_FOR_EACH_ERROR(PYDS_STT_ERROR_ENUM)
+#undef PYDS_STT_ERROR_ENUM
 };
 
 /* Loads a model: a pyds bundle directory or a raw DeepSpeech/Coqui .tflite/.pb/.pbmm file (converted once,
