@@ -349,7 +349,7 @@ class Model:
             raise DeepSpeechError("EnableExternalScorer", _CODE["ERR_INVALID_SCORER"], str(exc)) from exc
 
     def disableExternalScorer(self) -> int:  # noqa: N802
-        """Decode without a scorer; returns 0, or ``ERR_SCORER_NOT_ENABLED`` when there was none (as Coqui)."""
+        """Decode without a scorer; returns 0, or ``ERR_SCORER_NOT_ENABLED`` when there was none."""
         if not self._has_scorer():
             return _CODE["ERR_SCORER_NOT_ENABLED"]
         self._impl.disable_scorer()
