@@ -92,7 +92,8 @@ def get_include() -> str:
 
 
 def get_lib_dir() -> str:
-    """Directory holding ``libpyds.so`` (and the OpenVINO libraries it links are found from there)."""
+    """Directory holding ``libpyds.so`` and the DeepSpeech/Coqui drop-ins ``libdeepspeech.so``/``libstt.so``
+    (put it on ``LD_LIBRARY_PATH`` to run an app built against the original libraries)."""
     return str(Path(__file__).parent)
 
 

@@ -53,6 +53,16 @@ class Stream:
         """The ``num_results`` best transcripts so far, with tokens and timings."""
         return self._model._transcripts(self._core.intermediate_decode_with_metadata(num_results))
 
+    def intermediate_decode_flush_buffers(self, num_results: int = 1) -> list[Transcript]:
+        """Coqui STT's flushing intermediate decode: the buffered audio is run through the model first.
+
+        One feature frame is computed from the partial window (its samples stay buffered) and the pending
+        windows run as a zero-padded chunk, so the result covers everything fed so far except the trailing
+        context. As in Coqui, that frame stays in the stream and the LSTM state advances: calling this often
+        costs accuracy. Returns the ``num_results`` best transcripts.
+        """
+        return self._model._transcripts(self._core.intermediate_decode_flush_buffers(num_results))
+
     def finish_stream(self) -> str:
         """Flush the buffered audio and return the final best transcript."""
         return self._core.finish_stream()

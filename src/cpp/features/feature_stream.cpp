@@ -57,6 +57,13 @@ std::size_t FeatureStream::finish(std::vector<float>& frames) {
   return 1;
 }
 
+std::size_t FeatureStream::peek(std::vector<float>& frames) {
+  const std::size_t before = frames.size();
+  frames.resize(before + computer_->coefficients());
+  computer_->compute(SampleView::of(buffer_.data(), buffer_.size()), 0, frames.data() + before, scratch_);
+  return 1;
+}
+
 void FeatureStream::reset() { buffer_.clear(); }
 
 }  // namespace pyds

@@ -49,6 +49,8 @@ void bind_runtime(py::module_& m) {
            py::arg("cache_dir") = defaults.cache_dir, py::arg("threads") = defaults.threads,
            py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width)
       .def_property_readonly("sample_rate", &Model::sample_rate)
+      .def_property_readonly("feature_options", &Model::feature_options,
+                             "The MFCC front end the streams use (from pyds.json: rate, window, mfcc_upper_hz).")
       .def_property_readonly("alphabet", &Model::alphabet, py::return_value_policy::reference_internal)
       .def_property_readonly("language", &Model::language)
       .def_property_readonly("numerics", &Model::numerics)
@@ -164,6 +166,15 @@ void bind_runtime(py::module_& m) {
             return s.stream->finish(num_results);
           },
           py::arg("num_results") = 1)
+      .def(
+          "intermediate_decode_flush_buffers",
+          [](PyStream& s, std::size_t num_results) {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(s.mutex);
+            return s.stream->intermediate_decode_flush_buffers(num_results);
+          },
+          py::arg("num_results") = 1,
+          "Coqui's flushing intermediate decode: runs the buffered audio first (see pyds::Stream).")
       .def("reset",
            [](PyStream& s) {
              py::gil_scoped_release release;

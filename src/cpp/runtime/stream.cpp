@@ -58,6 +58,15 @@ std::vector<Transcript> Stream::intermediate_decode(std::size_t num_results) con
   return decoder_.decode(num_results);
 }
 
+std::vector<Transcript> Stream::intermediate_decode_flush_buffers(std::size_t num_results) {
+  if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is finished: create a new one (or reset it)");
+  frames_.clear();
+  features_.peek(frames_);
+  on_frames(frames_.data(), 1);
+  if (pending_steps_ > 0) run_chunk(pending_steps_);
+  return decoder_.decode(num_results);
+}
+
 std::vector<Transcript> Stream::finish(std::size_t num_results) {
   if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is already finished: create a new one (or reset it)");
   frames_.clear();

@@ -87,6 +87,9 @@ class FeatureStream {
   std::size_t accept(const SampleView& chunk, std::vector<float>& frames);
   // Appends the final frame (always exactly one) and resets the stream to empty.
   std::size_t finish(std::vector<float>& frames);
+  // Appends one frame computed from the buffered samples (zero-padded to a window) WITHOUT consuming them
+  // (Coqui's intermediate flush); returns 1.
+  std::size_t peek(std::vector<float>& frames);
   // Forgets buffered samples.
   void reset();
 

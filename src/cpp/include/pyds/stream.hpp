@@ -34,6 +34,12 @@ class Stream {
   // The best transcripts of what the decoder has seen so far (buffered audio not yet in a chunk is not
   // included, as in DeepSpeech's intermediateDecode). Does not change the stream.
   std::vector<Transcript> intermediate_decode(std::size_t num_results) const;
+  // Coqui STT >= 1.2's intermediate decode with flushed buffers (its flushBuffers(false)): one MFCC frame is
+  // computed from the buffered partial window (those samples stay buffered) and the pending windows run as a
+  // zero-padded partial chunk, so the result covers all audio fed so far except the trailing context. As in
+  // Coqui, that extra frame stays in the stream and the LSTM state advances over the padded chunk: calling
+  // this often costs accuracy. InvalidArgument after finish().
+  std::vector<Transcript> intermediate_decode_flush_buffers(std::size_t num_results);
   // Flushes the buffered audio (final window, trailing context, partial chunk) and returns the final
   // transcripts. The stream is finished afterwards: feed/finish again raise until reset().
   std::vector<Transcript> finish(std::size_t num_results);
