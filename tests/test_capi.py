@@ -368,19 +368,31 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
     expect("NO_MODEL", api.CreateStream(None, ctypes.byref(ctypes.c_void_p())))
     expect("FAIL_CREATE_STREAM", api.CreateStream(c_model, None))
 
-    # With a scorer (once the language-model readers are in the build).
+    # With a scorer: a bytes-mode scorer does not fit this character-alphabet model; a small Armenian one does.
     from pyds import decoder
+    from pyds._core import write_scorer_package
 
-    if hasattr(decoder, "Scorer"):
-        scorer = shared_path("data/deepspeech-smoke/pruned_lm.bytes.scorer")
-        if api.EnableExternalScorer(c_model, str(scorer).encode()) == 0:
-            assert api.AddHotWord(c_model, b"x", 2.0) == 0
-            expect("FAIL_INSERT_HOTWORD", api.AddHotWord(c_model, b"x", 3.0))
-            assert api.EraseHotWord(c_model, b"x") == 0
-            expect("FAIL_ERASE_HOTWORD", api.EraseHotWord(c_model, b"x"))
-            assert api.SetScorerAlphaBeta(c_model, 0.0, 0.0) == 0
-            expect("INVALID_SCORER", api.SetScorerAlphaBeta(c_model, float("nan"), 0.0))
-            assert api.DisableExternalScorer(c_model) == 0
+    bytes_scorer = shared_path("data/deepspeech-smoke/pruned_lm.bytes.scorer")
+    expect("INVALID_SCORER", api.EnableExternalScorer(c_model, str(bytes_scorer).encode()))
+    arpa = tmp_path / "hy.arpa"
+    words = ["շատ", "հաց", "ալե"]
+    arpa.write_text(
+        "\\data\\\nngram 1=5\nngram 2=1\n\n\\1-grams:\n-1.0\t<s>\t-0.1\n-1.0\t</s>\n"
+        + "".join(f"-1.0\t{w}\t-0.1\n" for w in words)
+        + f"\n\\2-grams:\n-0.5\t<s> {words[0]}\n\n\\end\\\n",
+        encoding="utf-8",
+    )
+    alphabet = decoder.Alphabet(json.loads((armenian_bundle / "pyds.json").read_text(encoding="utf-8"))["alphabet"])
+    scorer = tmp_path / "hy.scorer"
+    write_scorer_package(arpa, scorer, alphabet, 0.9, 1.1)
+    assert api.EnableExternalScorer(c_model, str(scorer).encode()) == 0
+    assert api.AddHotWord(c_model, "հաց".encode(), 2.0) == 0
+    expect("FAIL_INSERT_HOTWORD", api.AddHotWord(c_model, "հաց".encode(), 3.0))
+    assert api.EraseHotWord(c_model, "հաց".encode()) == 0
+    expect("FAIL_ERASE_HOTWORD", api.EraseHotWord(c_model, "հաց".encode()))
+    assert api.SetScorerAlphaBeta(c_model, 0.0, 0.0) == 0
+    expect("INVALID_SCORER", api.SetScorerAlphaBeta(c_model, float("nan"), 0.0))
+    assert api.DisableExternalScorer(c_model) == 0
 
     # Codes the C ABI never returns, as in DeepSpeech/Coqui: the scorer's internal reasons (every scorer
     # failure is INVALID_SCORER), the TFLite/TF-session ones, clearing hot words (cannot fail), and

@@ -193,7 +193,6 @@ def test_errors_carry_the_c_codes(ds, tmp_path):
     assert compat.errorCodeToErrorMessage(0x7777).startswith("Unknown error")
 
 
-@pytest.mark.skipif(not hasattr(pyds_decoder, "Scorer"), reason="this build has no pyds.decoder.Scorer yet")
 def test_scorer_alpha_beta_zero_is_honoured_and_hot_words(armenian_bundle, tmp_path):
     from pyds._core import write_scorer_package
 
@@ -203,12 +202,14 @@ def test_scorer_alpha_beta_zero_is_honoured_and_hot_words(armenian_bundle, tmp_p
         textwrap.dedent(f"""\
         \\data\\
         ngram 1={len(words) + 2}
+        ngram 2=1
 
         \\1-grams:
-        -1.0\t<s>
+        -1.0\t<s>\t-0.1
         -1.0\t</s>
         """)
-        + "".join(f"-1.0\t{w}\n" for w in words)
+        + "".join(f"-1.0\t{w}\t-0.1\n" for w in words)
+        + f"\n\\2-grams:\n-0.5\t<s> {words[0]}\n"
         + "\n\\end\\\n",
         encoding="utf-8",
     )

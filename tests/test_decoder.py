@@ -49,10 +49,6 @@ def english() -> decoder.Alphabet:
 def _scorer_for(spec: dict, alphabet: decoder.Alphabet):
     if not spec["params"]["scorer"]:
         return None
-    if not hasattr(decoder, "Scorer"):
-        # Temporary: the .scorer reader (src/cpp/lm) binds pyds.decoder.Scorer; until it lands these cases
-        # cannot run. The decoder side of the LM fusion is already implemented against pyds/scorer.hpp.
-        pytest.skip("pyds.decoder.Scorer is not bound yet (the .scorer reader lands separately)")
     path = shared_path(f"{GOLDEN}/{spec['params']['scorer']}")
     return decoder.Scorer(str(path), alphabet, alpha=spec["params"]["alpha"], beta=spec["params"]["beta"])
 

@@ -251,11 +251,6 @@ def test_resolve_errors(tmp_path, cache) -> None:
 
 
 def test_resolve_raw_model_converts_once_keyed_by_sha256(cache, armenian_tflite, tmp_path) -> None:
-    convert = pytest.importorskip(
-        "pyds.convert", reason="TEMPORARY: pyds.convert is being written in parallel"
-    )
-    if not hasattr(convert, "convert_model"):
-        pytest.skip("TEMPORARY: pyds.convert.convert_model is not there yet")
     bundle = models.resolve(armenian_tflite, progress=False)
     digest = models.REGISTRY["armspeech-hy"].acoustic.sha256
     assert bundle == cache / "bundles" / f"sha256-{digest}"

@@ -25,7 +25,7 @@ from pyds.build_scorer import main as build_scorer_main
 from pyds.errors import InvalidArgumentError, InvalidScorerError, ModelNotFoundError
 from pyds.scorer import Scorer
 
-kenlm = pytest.importorskip("kenlm") if not os.environ.get("CI") else __import__("kenlm")
+kenlm = pytest.importorskip("kenlm") if not os.environ.get("CI") else __import__("kenlm")  # a test dependency
 
 LOG10_TO_LN = 0.4342944819
 KENLM_SDIST = "kenlm==0.3.0"

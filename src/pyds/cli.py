@@ -197,8 +197,6 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
         import pyds
     except ImportError as exc:
         raise _Usage(str(exc)) from exc
-    if not hasattr(pyds, "Model"):
-        raise _Usage("this build of pyds has no recognizer (pyds.Model); reinstall pyds")
     progress = args.progress
     bundle = models.resolve(args.model, progress=progress)
     scorer = args.scorer

@@ -31,9 +31,9 @@ __all__ = [
     "ctc_greedy",
 ]
 
-if hasattr(_core, "Scorer"):  # bound by the language-model module
-    Scorer = _core.Scorer
-    __all__.append("Scorer")
+from .scorer import Scorer  # noqa: E402  (the native .scorer reader; documented in pyds.scorer)
+
+__all__.append("Scorer")
 
 _DEFAULTS = DecoderOptions()
 
