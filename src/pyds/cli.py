@@ -202,13 +202,10 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
     scorer = args.scorer
     if scorer is None and not args.no_scorer:
         scorer = models.resolve_scorer(args.model, progress=progress)
-    kwargs: dict[str, Any] = {"device": args.device, "beam_width": args.beam_width}
+    kwargs: dict[str, Any] = {"device": args.device, "beam_width": args.beam_width, "threads": args.threads or 0}
     if scorer is not None:
         kwargs["scorer"] = str(scorer)
     model = pyds.Model(str(bundle), **kwargs)
-    if args.threads is not None:
-        # DESIGN §3 gives Model no thread option yet; say so instead of silently ignoring the flag.
-        _error("--threads is not supported by this build's pyds.Model; using OpenVINO's default")
     if args.alpha is not None:
         if scorer is None:
             raise _Usage("--alpha/--beta need a scorer (--scorer PATH)")
