@@ -33,6 +33,8 @@ std::vector<Transcript> run_utterance(const Model& model, const SampleView& audi
 
 void bind_runtime(py::module_& m) {
   const ModelOptions defaults;
+  // Registered before Model so that create_stream's signature (and the generated stubs) name it.
+  py::class_<PyStream> stream(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).");
   py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
       .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
                        int threads, const std::string& numerics, std::size_t beam_width) {
@@ -120,7 +122,7 @@ void bind_runtime(py::module_& m) {
           },
           py::arg("audio"));
 
-  py::class_<PyStream>(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).")
+  stream
       .def(
           "feed_audio_content",
           [](PyStream& s, const py::array& chunk) {
