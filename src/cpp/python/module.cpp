@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   bind_decoder(m);
   bind_scorer(m);
   bind_runtime(m);
+  bind_batch(m);
 }
