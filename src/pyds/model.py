@@ -124,7 +124,7 @@ class Model:
         self._bundle_dir = bundle_dir
         manifest = self.bundle
         self._dynamic_batch = manifest.batch == "dynamic"
-        self._engines: dict[int, _core.BatchEngine] = {}
+        self._engines: dict[int | None, _core.BatchEngine] = {}
         self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0
         if scorer is not None:
@@ -212,14 +212,13 @@ class Model:
     def _batch_engine(self, batch_size: int | None) -> _core.BatchEngine:
         """The batch engine for ``batch_size`` rows, compiled on first use and kept."""
         with self._engines_lock:
-            key = batch_size or 0
-            engine = self._engines.get(key)
+            engine = self._engines.get(batch_size)
             if engine is None:
                 if batch_size is None:
                     engine = _core.BatchEngine(self._core)
                 else:
                     engine = _core.BatchEngine(self._core, batch_size=batch_size)
-                self._engines[key] = engine
+                self._engines[batch_size] = engine
             return engine
 
     # --- decoder settings -----------------------------------------------------------------------------------
