@@ -1,4 +1,4 @@
-"""The batch engine: Model.transcribe_batch equals one-at-a-time stt on real clips; bad inputs; fast numerics."""
+"""The batch engine: transcribe_batch equals one-at-a-time stt on real clips; bad inputs; fast numerics."""
 
 from __future__ import annotations
 
@@ -31,14 +31,19 @@ def _same(batch: list, sequential: list) -> None:
     for i, (b, s) in enumerate(zip(batch, sequential)):
         assert b.text == s.text, f"item {i}"
         assert b.confidence == s.confidence, f"item {i}"  # the same posteriors, bit for bit
-        assert [(t.text, t.timestep) for t in b.tokens] == [(t.text, t.timestep) for t in s.tokens], f"item {i}"
+        tokens = [(t.text, t.timestep) for t in s.tokens]
+        assert [(t.text, t.timestep) for t in b.tokens] == tokens, f"item {i}"
 
 
 def test_batch_equals_sequential_with_edge_cases(model: pyds.Model):
     audios = [clip(n) for n in CLIPS]
     # Empty audio, audio shorter than one feature window, a float32 copy, and one exactly one chunk long.
-    audios += [np.zeros(0, np.int16), np.full(100, 0.01, np.float32), audios[0].astype(np.float32) / 32768.0,
-               audios[1][: 320 * 16 + 192].copy()]
+    audios += [
+        np.zeros(0, np.int16),
+        np.full(100, 0.01, np.float32),
+        audios[0].astype(np.float32) / 32768.0,
+        audios[1][: 320 * 16 + 192].copy(),
+    ]
     # More utterances than rows (batch 4 over 12 items), mixed lengths: rows are refilled as items end.
     batch = model.transcribe_batch(audios, batch_size=4)
     sequential = [model.stt_with_metadata(a)[0] for a in audios]

@@ -11,8 +11,9 @@ import os
 import threading
 import wave
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -194,12 +195,12 @@ class Model:
     ) -> list:
         """Transcribe many utterances at once: the throughput path.
 
-        The utterances run in lockstep as the rows of one batched inference (``batch_size`` rows, 16 by default;
-        a row is refilled as soon as its utterance ends) while decoder threads run each row's beam search, so
-        the results are identical to ``stt_with_metadata`` one at a time. Each item is int16 or float32 mono at
-        ``sample_rate``. Returns, in input order, one ``Transcript`` per item when ``num_results`` is 1, else
-        the list of its ``num_results`` best transcripts. Bundles converted with a fixed batch of 1 fall back
-        to one stream at a time.
+        The utterances run in lockstep as the rows of one batched inference (``batch_size`` rows, 16 by
+        default; a row is refilled as soon as its utterance ends) while decoder threads run each row's beam
+        search, so the results are identical to ``stt_with_metadata`` one at a time. Each item is int16 or
+        float32 mono at ``sample_rate``. Returns, in input order, one ``Transcript`` per item when
+        ``num_results`` is 1, else the list of its ``num_results`` best transcripts. Bundles converted with a
+        fixed batch of 1 fall back to one stream at a time.
         """
         items = list(audios)
         if not self._dynamic_batch:
