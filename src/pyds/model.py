@@ -11,6 +11,7 @@ import os
 import threading
 import wave
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -133,6 +134,9 @@ class Model:
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
+        self._dynamic_batch = manifest.batch == "dynamic"
+        self._engines: dict[int | None, _core.BatchEngine] = {}
+        self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0
         if scorer is not None:
             self.enable_scorer(scorer)
@@ -196,14 +200,37 @@ class Model:
         """Per-timestep class probabilities [T, classes] of the acoustic model (what the decoder sees)."""
         return self._core.compute_probabilities(audio)
 
-    def transcribe_batch(self, audios: list[np.ndarray], num_results: int = 1) -> list:
-        """Transcripts of many utterances (best first per utterance), decoded on parallel streams."""
-        from concurrent.futures import ThreadPoolExecutor
+    def transcribe_batch(
+        self, audios: Sequence[np.ndarray], num_results: int = 1, *, batch_size: int | None = None
+    ) -> list:
+        """Transcribe many utterances at once: the throughput path.
 
-        workers = max(1, min(len(audios), os.cpu_count() or 1))
-        with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(lambda a: self.stt_with_metadata(a, num_results), audios))
-        return [r[0] if num_results == 1 else r for r in results]
+        The utterances run in lockstep as the rows of one batched inference (``batch_size`` rows, 16 by
+        default; a row is refilled as soon as its utterance ends) while decoder threads run each row's beam
+        search, so the results are identical to ``stt_with_metadata`` one at a time. Each item is int16 or
+        float32 mono at ``sample_rate``. Returns, in input order, one ``Transcript`` per item when
+        ``num_results`` is 1, else the list of its ``num_results`` best transcripts. Bundles converted with a
+        fixed batch of 1 fall back to one stream at a time.
+        """
+        items = list(audios)
+        if not self._dynamic_batch:
+            results = [self._core.stt_with_metadata(a, num_results) for a in items]
+        else:
+            results = self._batch_engine(batch_size).run(items, num_results)
+        transcripts = [self._transcripts(r) for r in results]
+        return [t[0] for t in transcripts] if num_results == 1 else transcripts
+
+    def _batch_engine(self, batch_size: int | None) -> _core.BatchEngine:
+        """The batch engine for ``batch_size`` rows, compiled on first use and kept."""
+        with self._engines_lock:
+            engine = self._engines.get(batch_size)
+            if engine is None:
+                if batch_size is None:
+                    engine = _core.BatchEngine(self._core)
+                else:
+                    engine = _core.BatchEngine(self._core, batch_size=batch_size)
+                self._engines[batch_size] = engine
+            return engine
 
     # --- decoder settings -----------------------------------------------------------------------------------
     def enable_scorer(self, scorer: Any, alpha: float | None = None, beta: float | None = None) -> None:

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   bind_scorer(m);  // before the decoder, whose signatures take a Scorer
   bind_decoder(m);
   bind_runtime(m);
+  bind_batch(m);
 }

@@ -35,10 +35,16 @@ bool shape_fits(const ov::PartialShape& actual, const std::vector<std::int64_t>&
 
 }  // namespace
 
-AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings)
+AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings,
+                             std::size_t max_batch)
     : n_steps_(bundle.n_steps), window_floats_((2 * bundle.n_context + 1) * bundle.features.dct_coefficients),
-      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), probabilities_(bundle.logits_are_probabilities),
-      device_(settings.device) {
+      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), max_batch_(max_batch),
+      probabilities_(bundle.logits_are_probabilities), device_(settings.device) {
+  if (max_batch == 0) throw_error(ErrorKind::InvalidArgument, "the batch size must be at least 1");
+  if (max_batch > 1 && !bundle.dynamic_batch)
+    throw_error(ErrorKind::InvalidModel, bundle.manifest_path +
+                                             ": field 'batch' is 1, so the model cannot run batched: reconvert it "
+                                             "with pyds-convert (which writes a dynamic batch dimension)");
   std::shared_ptr<ov::Model> model;
   try {
     model = core_.read_model(bundle.acoustic_model_path);
@@ -79,9 +85,15 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   check(co, "state_c_out", {{1, cell}});
   check(ho, "state_h_out", {{1, cell}});
 
-  // A batch-dynamic IR is compiled as it is, not reshaped to a static batch 1: with static shapes the CPU
-  // plugin fuses the hybrid-int8 graph differently and its arithmetic leaves TFLite's (measured on the Armenian
-  // model: golden logits max diff 0.19 static vs 2.4e-7 dynamic). Batch 1 is set per request by the tensors.
+  if (max_batch > 1 && !shape_fits(lo.get_partial_shape(), {1, steps, classes}))
+    throw_error(ErrorKind::InvalidModel, bundle.acoustic_model_path + ": logits '" + lo.get_any_name() + "' are " +
+                                             shape_text(lo.get_partial_shape()) +
+                                             "; batching needs batch-major [B, n_steps, classes] (reconvert)");
+
+  // A batch-dynamic IR is compiled as it is, not reshaped to a static batch: with static shapes the CPU plugin
+  // fuses the hybrid-int8 graph differently and its arithmetic leaves TFLite's (measured on the Armenian model:
+  // golden logits max diff 0.19 at static batch 1 vs 2.4e-7 dynamic). Every row is quantized on its own, so a
+  // batch of B rows computes each row as batch 1 does; the batch is set per request by the tensors.
   ov::AnyMap config;
   if (settings.fidelity)
     for (const auto& [k, v] : bundle.ov_config) config[k] = v;
@@ -104,16 +116,16 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   logits_ = pick(compiled_.outputs(), io.logits);
   state_c_out_ = pick(compiled_.outputs(), io.state_c_out);
   state_h_out_ = pick(compiled_.outputs(), io.state_h_out);
-  // Concrete batch-1 shapes for the session's tensors (the compiled ports may have a dynamic batch).
-  features_shape_ = ov::Shape{1, static_cast<std::size_t>(steps), static_cast<std::size_t>(frames),
-                              static_cast<std::size_t>(coeffs)};
-  state_shape_ = ov::Shape{1, n_cell_};
-  logits_shape_ = logits_.get_partial_shape().rank().get_length() == 2
-                      ? ov::Shape{n_steps_, n_classes_}
-                      : (logits_.get_partial_shape()[0].is_static() && logits_.get_partial_shape()[0].get_length() ==
-                                                                          static_cast<std::int64_t>(n_steps_)
-                             ? ov::Shape{n_steps_, 1, n_classes_}
-                             : ov::Shape{1, n_steps_, n_classes_});
+  // Concrete shapes for the sessions' tensors (the compiled ports keep the IR's dynamic batch): max_batch rows.
+  const auto& logits_dims = logits_.get_partial_shape();
+  features_shape_ = ov::Shape{max_batch_, n_steps_, static_cast<std::size_t>(frames), static_cast<std::size_t>(coeffs)};
+  state_shape_ = ov::Shape{max_batch_, n_cell_};
+  if (logits_dims.rank().get_length() == 2)
+    logits_shape_ = ov::Shape{n_steps_, n_classes_};  // [T, C]: batch 1 only (checked above)
+  else if (max_batch_ == 1 && logits_dims[0].is_static() && logits_dims[0].get_length() == steps && steps != 1)
+    logits_shape_ = ov::Shape{n_steps_, 1, n_classes_};  // time-major [T, 1, C] of TF frontend graphs
+  else
+    logits_shape_ = ov::Shape{max_batch_, n_steps_, n_classes_};
 }
 
 std::string AcousticModel::property(const std::string& name) const {

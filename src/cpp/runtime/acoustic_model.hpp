@@ -23,23 +23,28 @@ struct CompileSettings {
 class AcousticModel {
  public:
   // Reads the IR, checks it against the bundle (names, shapes, class count), fixes batch 1 and compiles.
-  AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings);
+  // max_batch > 1 compiles a batch dimension of 1..max_batch instead (for the batch engine): the bundle must
+  // say "batch": "dynamic" and its logits must be batch-major [B, n_steps, classes].
+  AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings,
+                std::size_t max_batch = 1);
 
   std::size_t n_steps() const { return n_steps_; }
   std::size_t window_floats() const { return window_floats_; }
   std::size_t n_cell() const { return n_cell_; }
   std::size_t n_classes() const { return n_classes_; }
+  std::size_t max_batch() const { return max_batch_; }
   bool logits_are_probabilities() const { return probabilities_; }
   const std::string& device() const { return device_; }
   std::string property(const std::string& name) const;  // a compiled-model property, as text
 
  private:
   friend class AcousticSession;
+  friend class BatchPipeline;
   ov::Core core_;
   ov::CompiledModel compiled_;
   ov::Output<const ov::Node> features_, state_c_in_, state_h_in_, logits_, state_c_out_, state_h_out_;
   ov::Shape features_shape_, state_shape_, logits_shape_;
-  std::size_t n_steps_ = 0, window_floats_ = 0, n_cell_ = 0, n_classes_ = 0;
+  std::size_t n_steps_ = 0, window_floats_ = 0, n_cell_ = 0, n_classes_ = 0, max_batch_ = 1;
   bool probabilities_ = true;
   std::string device_;
 };

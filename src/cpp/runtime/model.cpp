@@ -16,6 +16,7 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
   const runtime::BundleInfo bundle = runtime::read_bundle(bundle_dir);
   std::shared_ptr<Model> model(new Model());
   model->bundle_dir_ = bundle_dir;
+  model->options_ = options;
   model->language_ = bundle.language;
   model->numerics_ = options.numerics == "fast" ? "fast" : bundle.numerics_mode;
   model->n_context_ = bundle.n_context;

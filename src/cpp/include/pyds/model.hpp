@@ -67,6 +67,8 @@ class Model : public std::enable_shared_from_this<Model> {
   const std::string& bundle_dir() const { return bundle_dir_; }
   const std::string& language() const { return language_; }
   const std::string& numerics() const { return numerics_; }
+  // The options the model was loaded with (the batch engine compiles its batched model with the same ones).
+  const ModelOptions& options() const { return options_; }
   const std::string& device() const;
   // A compiled-model property (e.g. "INFERENCE_PRECISION_HINT"), as OpenVINO prints it.
   std::string compiled_property(const std::string& name) const;
@@ -96,6 +98,7 @@ class Model : public std::enable_shared_from_this<Model> {
   std::string language_;
   std::string numerics_;
   std::string bundled_scorer_;
+  ModelOptions options_;
   Alphabet alphabet_ = Alphabet::utf8();
   std::shared_ptr<const MfccComputer> features_;
   std::unique_ptr<runtime::AcousticModel> acoustic_;
