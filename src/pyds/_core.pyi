@@ -7,7 +7,7 @@ import numpy
 import numpy.typing
 from pyds import errors as _errors
 import typing
-__all__: list[str] = ['Alphabet', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'write_scorer_package']
+__all__: list[str] = ['Alphabet', 'BatchEngine', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'write_scorer_package']
 class Alphabet:
     """
     The label set of an acoustic model. Label i is output class i; the CTC blank is the last class
@@ -488,6 +488,22 @@ class Model:
         ...
     @property
     def sample_rate(self) -> int:
+        ...
+class BatchEngine:
+    """
+    Many utterances as the rows of one batched inference (use pyds.Model.transcribe_batch).
+    """
+    def __init__(self, model: Model, *, batch_size: typing.SupportsInt | typing.SupportsIndex = 16, decoder_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def run(self, audios: collections.abc.Sequence, num_results: typing.SupportsInt | typing.SupportsIndex = 1) -> list[list[Transcript]]:
+        """
+        Per input, in order: its best num_results transcripts (the Model's decoder settings at call time).
+        """
+    @property
+    def batch_size(self) -> int:
+        ...
+    @property
+    def decoder_threads(self) -> int:
         ...
 def context_windows(frames: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_context: typing.SupportsInt | typing.SupportsIndex = 9) -> numpy.typing.NDArray[numpy.float32]:
     """
