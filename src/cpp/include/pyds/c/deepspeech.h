@@ -13,7 +13,7 @@
  *   DS_FreeString(text);
  *   DS_FreeModel(model);
  *
- * What differs from DeepSpeech 0.9.3 (see docs/coming-from-deepspeech.md):
+ * What differs from DeepSpeech 0.9.3 (see README.md, "Coming from DeepSpeech / Coqui STT"):
  * - DS_CreateModel takes a pyds bundle directory, or a raw .tflite/.pb/.pbmm file that is converted once by
  *   the installed pyds Python package (`python -m pyds.convert.cli`, the interpreter from $PYDS_PYTHON, else
  *   the python3 of the environment pyds is installed in, else python3 on PATH) into the cache
