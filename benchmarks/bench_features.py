@@ -35,15 +35,21 @@ def tensorflow_mfcc() -> Callable[[np.ndarray], np.ndarray] | None:
         f = tf.constant((samples.astype(np.float32) / 32768).reshape(-1, 1))
         spec = tf.raw_ops.AudioSpectrogram(input=f, window_size=512, stride=320, magnitude_squared=True)
         return tf.raw_ops.Mfcc(
-            spectrogram=spec, sample_rate=16000, upper_frequency_limit=8000.0, lower_frequency_limit=20.0,
-            filterbank_channel_count=40, dct_coefficient_count=26,
+            spectrogram=spec,
+            sample_rate=16000,
+            upper_frequency_limit=8000.0,
+            lower_frequency_limit=20.0,
+            filterbank_channel_count=40,
+            dct_coefficient_count=26,
         ).numpy()
 
     return run
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the test signal")
     parser.add_argument("--repeat", type=int, default=5, help="runs per implementation (best is kept)")
     args = parser.parse_args()

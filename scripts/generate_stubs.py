@@ -29,15 +29,25 @@ def generate() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="compare with the committed stub instead of writing")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the committed stub instead of writing"
+    )
     args = parser.parse_args()
     text = generate()
     if args.check:
         committed = STUB.read_text(encoding="utf-8") if STUB.exists() else ""
         if committed != text:
-            sys.stdout.writelines(difflib.unified_diff(committed.splitlines(True), text.splitlines(True),
-                                                       "committed _core.pyi", "generated _core.pyi"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    committed.splitlines(True),
+                    text.splitlines(True),
+                    "committed _core.pyi",
+                    "generated _core.pyi",
+                )
+            )
             return 1
         return 0
     tmp = STUB.with_suffix(".pyi.tmp")

@@ -382,7 +382,9 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
         + f"\n\\2-grams:\n-0.5\t<s> {words[0]}\n\n\\end\\\n",
         encoding="utf-8",
     )
-    alphabet = decoder.Alphabet(json.loads((armenian_bundle / "pyds.json").read_text(encoding="utf-8"))["alphabet"])
+    alphabet = decoder.Alphabet(
+        json.loads((armenian_bundle / "pyds.json").read_text(encoding="utf-8"))["alphabet"]
+    )
     scorer = tmp_path / "hy.scorer"
     write_scorer_package(arpa, scorer, alphabet, 0.9, 1.1)
     assert api.EnableExternalScorer(c_model, str(scorer).encode()) == 0

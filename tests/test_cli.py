@@ -19,7 +19,7 @@ from httpserver import FileServer
 from test_formats import parse_srt, parse_vtt
 
 import pyds
-from pyds import audio, formats, models
+from pyds import audio, formats
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
@@ -220,7 +220,14 @@ def test_stdin_gives_the_same_result(cache, armenian_bundle) -> None:
     clip = _clip("s003_hy.wav")
     _, by_path, _ = run("transcribe", str(clip), "--model", str(armenian_bundle), cache=cache)
     rc, by_stdin, err = run(
-        "transcribe", "-", "--model", str(armenian_bundle), "--threads", "1", cache=cache, stdin=clip.read_bytes()
+        "transcribe",
+        "-",
+        "--model",
+        str(armenian_bundle),
+        "--threads",
+        "1",
+        cache=cache,
+        stdin=clip.read_bytes(),
     )
     assert rc == 0, err
     assert by_stdin == by_path

@@ -14,7 +14,6 @@ from conftest import shared_path
 
 import pyds
 from pyds import compat
-from pyds import decoder as pyds_decoder
 
 BEAM = 100
 

@@ -13,7 +13,8 @@ def test_core_stub_is_up_to_date():
     done = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, (
         "src/pyds/_core.pyi is stale: run `python scripts/generate_stubs.py` after `pip install .`\n"
-        + done.stdout[-4000:] + done.stderr[-2000:]
+        + done.stdout[-4000:]
+        + done.stderr[-2000:]
     )
 
 

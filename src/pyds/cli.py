@@ -202,7 +202,11 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
     scorer = args.scorer
     if scorer is None and not args.no_scorer:
         scorer = models.resolve_scorer(args.model, progress=progress)
-    kwargs: dict[str, Any] = {"device": args.device, "beam_width": args.beam_width, "threads": args.threads or 0}
+    kwargs: dict[str, Any] = {
+        "device": args.device,
+        "beam_width": args.beam_width,
+        "threads": args.threads or 0,
+    }
     if scorer is not None:
         kwargs["scorer"] = str(scorer)
     model = pyds.Model(str(bundle), **kwargs)

@@ -23,7 +23,6 @@ audio may also be float32 in [-1, 1] or raw little-endian int16 ``bytes``; ``fre
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, Union
@@ -32,6 +31,7 @@ import numpy as np
 
 from . import __version__ as _pyds_version
 from . import errors as _errors
+from ._files import sha256_file
 from .decoder import Transcript as _Transcript
 from .model import Model as _Model
 from .model import Stream as _Stream
@@ -130,14 +130,6 @@ def _cache_root() -> Path:
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "pyds"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _bundle_for(model_path: str) -> Path:
     """A bundle directory for what DeepSpeech's ``Model()`` accepts: a bundle, or a raw model file converted
     once into ``<cache>/bundles/sha256-<hex>`` (the layout ``pyds.models`` and the C ABI share)."""
@@ -154,7 +146,7 @@ def _bundle_for(model_path: str) -> Path:
         resolve = None
     if resolve is not None:
         return Path(resolve(path))
-    final = _cache_root() / "bundles" / f"sha256-{_sha256(path)}"
+    final = _cache_root() / "bundles" / f"sha256-{sha256_file(path)}"
     if (final / "pyds.json").is_file():
         return final
     from .convert import convert_model

@@ -19,21 +19,19 @@ import numpy as np
 
 from . import _core
 from ._core import Alphabet, DecoderOptions
+from .scorer import Scorer  # the native .scorer reader, documented in pyds.scorer
 
 __all__ = [
     "Alphabet",
     "CtcBeamSearch",
     "DecoderOptions",
+    "Scorer",
     "Token",
     "Transcript",
     "Word",
     "ctc_beam_search",
     "ctc_greedy",
 ]
-
-from .scorer import Scorer  # noqa: E402  (the native .scorer reader; documented in pyds.scorer)
-
-__all__.append("Scorer")
 
 _DEFAULTS = DecoderOptions()
 

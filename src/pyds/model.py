@@ -96,7 +96,9 @@ def _resolve_bundle(model: PathLike | None, cache_dir: PathLike | None) -> Path:
     try:
         from .models import resolve
     except ImportError as exc:  # pragma: no cover - the registry ships with the package
-        raise ModelNotFoundError(f"{model!r} is not a pyds bundle directory, and the model registry is missing") from exc
+        raise ModelNotFoundError(
+            f"{model!r} is not a pyds bundle directory, and the model registry is missing"
+        ) from exc
     return Path(resolve(model, cache=cache_dir))
 
 
@@ -262,7 +264,9 @@ class Model:
         self._core.clear_hot_words()
 
     def __repr__(self) -> str:
-        return f"pyds.Model({str(self._bundle_dir)!r}, numerics={self.numerics!r}, beam_width={self.beam_width})"
+        return (
+            f"pyds.Model({str(self._bundle_dir)!r}, numerics={self.numerics!r}, beam_width={self.beam_width})"
+        )
 
 
 def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
@@ -274,15 +278,20 @@ def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
     except (wave.Error, EOFError) as exc:
         raise InvalidAudioError(f"{path}: not a readable PCM WAV file ({exc})") from exc
     if width != 2:
-        raise InvalidAudioError(f"{path}: {8 * width}-bit samples; pyds reads 16-bit PCM WAV here "
-                                "(convert with: sox in.wav -b 16 out.wav)")
+        raise InvalidAudioError(
+            f"{path}: {8 * width}-bit samples; pyds reads 16-bit PCM WAV here "
+            "(convert with: sox in.wav -b 16 out.wav)"
+        )
     samples = np.frombuffer(data, dtype="<i2")
     if channels != 1:
-        raise InvalidAudioError(f"{path}: {channels} channels; the model takes mono "
-                                f"(convert with: sox in.wav -c 1 out.wav)")
+        raise InvalidAudioError(
+            f"{path}: {channels} channels; the model takes mono (convert with: sox in.wav -c 1 out.wav)"
+        )
     if rate != sample_rate:
-        raise InvalidAudioError(f"{path}: {rate} Hz audio; the model takes {sample_rate} Hz "
-                                f"(convert with: sox in.wav -r {sample_rate} out.wav)")
+        raise InvalidAudioError(
+            f"{path}: {rate} Hz audio; the model takes {sample_rate} Hz "
+            f"(convert with: sox in.wav -r {sample_rate} out.wav)"
+        )
     return samples
 
 
@@ -299,8 +308,11 @@ _MODELS_LOCK = threading.Lock()
 
 
 def _cached_model(model: PathLike | None, beam_width: int | None, scorer: Any) -> Model:
-    key = (os.fspath(model) if model is not None else None, beam_width,
-           os.fspath(scorer) if isinstance(scorer, (str, os.PathLike)) else id(scorer))
+    key = (
+        os.fspath(model) if model is not None else None,
+        beam_width,
+        os.fspath(scorer) if isinstance(scorer, (str, os.PathLike)) else id(scorer),
+    )
     with _MODELS_LOCK:
         if key in _MODELS:
             _MODELS.move_to_end(key)

@@ -15,7 +15,6 @@ copy of the files on their own server.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import os
 import shutil
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._files import sha256_file
 from .errors import InvalidModelError, ModelNotFoundError, PydsError
 
 __all__ = [
@@ -181,15 +181,6 @@ def source_url(file: ModelFile) -> str:
     """Where ``file`` is fetched from: the mirror when ``PYDS_MODEL_MIRROR`` is set, else the publisher."""
     mirror = _mirror()
     return mirror + file.name if mirror else file.url
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- download ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import sha256_file
 from ..errors import ConversionError
 from . import _graphdef as gd
 from .spec import AcousticWeights, SourceModel
@@ -51,15 +52,6 @@ _STATE_INPUTS = ("previous_state_c", "previous_state_h")
 #: UTF-8 bytes mode: label i is the byte i+1, shown as a latin-1 character (as pyds.decoder does).
 UTF8_LABELS = tuple(bytes([i + 1]).decode("latin-1") for i in range(255))
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def parse_graphdef(data: bytes | memoryview, what: str) -> Any:

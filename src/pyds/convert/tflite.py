@@ -501,15 +501,6 @@ def _read_weights(g: _Graph, h: int, relu_clip_out: list[float]) -> tuple[Acoust
     return weights, hybrid and len(int8) == 6
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def frontend_model(data: bytes, path: Path = Path("<bytes>")):
     """OpenVINO's TFLite-frontend conversion of the acoustic part (batch 1, time folded into rows)."""
     import openvino as ov
