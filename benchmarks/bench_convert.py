@@ -36,9 +36,9 @@ def bench(bundle_dir: Path, batch: int, reps: int) -> float:
     req = core.compile_model(model, "CPU", b.numerics["ov_config"]).create_infer_request()
     rng = np.random.default_rng(0)
     inputs = {
-        b.io["features"]: (
-            rng.standard_normal((batch, b.n_steps, 2 * b.n_context + 1, b.n_input)) * 8
-        ).astype(np.float32),
+        b.io["features"]: (rng.standard_normal((batch, b.n_steps, 2 * b.n_context + 1, b.n_input)) * 8).astype(
+            np.float32
+        ),
         b.io["state_c_in"]: np.zeros((batch, b.n_cell_dim), np.float32),
         b.io["state_h_in"]: np.zeros((batch, b.n_cell_dim), np.float32),
     }

@@ -48,9 +48,7 @@ def armenian_like_posteriors(n_frames: int, n_classes: int = 41, seed: int = 123
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length to decode")
     parser.add_argument("--repeats", type=int, default=3, help="runs per beam (the fastest counts)")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 16, 100, 500])

@@ -47,9 +47,7 @@ def tensorflow_mfcc() -> Callable[[np.ndarray], np.ndarray] | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the test signal")
     parser.add_argument("--repeat", type=int, default=5, help="runs per implementation (best is kept)")
     args = parser.parse_args()

@@ -43,9 +43,7 @@ def main() -> None:
     scorer_path = sys.argv[1] if len(sys.argv) > 1 else str(SHARED / "golden/decoder/pruned_lm.scorer")
     alphabet_path = sys.argv[2] if len(sys.argv) > 2 else str(SHARED / "golden/decoder/alphabet.txt")
     alphabet = _core.Alphabet.from_file(alphabet_path)
-    _core.Scorer(
-        str(SHARED / "golden/decoder/pruned_lm.bytes.scorer"), _core.Alphabet.utf8()
-    )  # warm the code
+    _core.Scorer(str(SHARED / "golden/decoder/pruned_lm.bytes.scorer"), _core.Alphabet.utf8())  # warm the code
     evict(scorer_path)
     t0 = time.perf_counter()
     scorer = _core.Scorer(scorer_path, alphabet)

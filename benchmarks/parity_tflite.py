@@ -102,14 +102,8 @@ def main() -> None:
         ref = run_tflite(model, seqs, python=args.python)
         if args.ref_cache:
             np.savez(args.ref_cache, **ref)
-    print(
-        f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, "
-        f"{time.perf_counter() - t:.1f} s"
-    )
-    print(
-        f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} "
-        f"{'argmax≠':>8s} {'identical':>10s}"
-    )
+    print(f"tflite-runtime: {len(clips)} clips, {sum(lengths.values())} timesteps, {time.perf_counter() - t:.1f} s")
+    print(f"{'numerics':12s} {'graph':10s} {'median':>9s} {'p99':>9s} {'max':>9s} {'argmax≠':>8s} {'identical':>10s}")
     for numerics in args.numerics:
         with tempfile.TemporaryDirectory() as tmp:
             out = convert_model(model, Path(tmp) / "b", numerics=numerics, graph=args.graph)

@@ -271,9 +271,7 @@ def worker_tflite(job: dict) -> dict:
                 out["chunk_s"].append(time.perf_counter() - s)
             wall = time.perf_counter() - start
             best = np.concatenate(logits)[:n].argmax(1)
-            labels = [
-                int(k) for i, k in enumerate(best) if k != len(alphabet) and (i == 0 or best[i - 1] != k)
-            ]
+            labels = [int(k) for i, k in enumerate(best) if k != len(alphabet) and (i == 0 or best[i - 1] != k)]
             out["files"][name] = {"text": "".join(alphabet[k] for k in labels), "wall_s": wall}
     out["peak_rss_mb"] = peak_rss_mb()
     return out
@@ -295,9 +293,7 @@ def run_worker(kind: str, job: dict, python: str = sys.executable) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         job_path = Path(tmp) / "job.json"
         job_path.write_text(json.dumps(job))
-        done = subprocess.run(
-            [python, __file__, "--worker", kind, str(job_path)], capture_output=True, text=True
-        )
+        done = subprocess.run([python, __file__, "--worker", kind, str(job_path)], capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"worker {kind} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -344,9 +340,7 @@ def tflite_python() -> str:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return str(python)
     subprocess.run([sys.executable, "-m", "venv", str(TFLITE_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "tflite-runtime==2.14.0", "numpy<2"], check=True
-    )
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "tflite-runtime==2.14.0", "numpy<2"], check=True)
     return str(python)
 
 
@@ -435,9 +429,7 @@ def main() -> None:
 
     import pyds
 
-    print(
-        f"{len(files)} files, {audio_s:.1f} s of audio; model {tflite} ({weights_mb:.1f} MB); bundle {bundle}"
-    )
+    print(f"{len(files)} files, {audio_s:.1f} s of audio; model {tflite} ({weights_mb:.1f} MB); bundle {bundle}")
     print(
         f"pyds {pyds.__version__}, openvino {openvino.__version__}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}",
@@ -579,8 +571,7 @@ def render_markdown(results: dict) -> str:
         f"(load average {m['load_average_start']:.1f} at start: shared machine, compare ratios). "
         f"Batch: {m['batch_size']} rows.",
         "",
-        "| engine | RTF | × real time | chunk p50 ms | chunk p95 ms | peak RSS MB | identical to peer "
-        "| CER vs peer |",
+        "| engine | RTF | × real time | chunk p50 ms | chunk p95 ms | peak RSS MB | identical to peer | CER vs peer |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results["engines"].items():
@@ -594,15 +585,12 @@ def render_markdown(results: dict) -> str:
         xrt = f"{r['x_real_time']:.1f}"
         if "short_x_real_time" in r:
             xrt += f" (short clips only: {r['short_x_real_time']:.1f})"
-        lines.append(
-            f"| {name} | {r['rtf']:.4f} | {xrt} | {p50} | {p95} | {r['peak_rss_mb']:.0f} | {ident} | {cer} |"
-        )
+        lines.append(f"| {name} | {r['rtf']:.4f} | {xrt} | {p50} | {p95} | {r['peak_rss_mb']:.0f} | {ident} | {cer} |")
     if "cold_start" in results:
         c = results["cold_start"]
         lines += [
             "",
-            "| cold start (fresh process) | import s | model load s | first stt (1 s audio) s "
-            "| peak RSS MB |",
+            "| cold start (fresh process) | import s | model load s | first stt (1 s audio) s | peak RSS MB |",
             "|---|---|---|---|---|",
         ]
         for k, v in c.items():

@@ -31,9 +31,7 @@ def tf_mfcc(samples: np.ndarray, upper_hz: float) -> np.ndarray:
     import tensorflow as tf
 
     audio = tf.constant((samples.astype(np.float32) / 32768.0).reshape(-1, 1))
-    spectrogram = tf.raw_ops.AudioSpectrogram(
-        input=audio, window_size=512, stride=320, magnitude_squared=True
-    )
+    spectrogram = tf.raw_ops.AudioSpectrogram(input=audio, window_size=512, stride=320, magnitude_squared=True)
     mfcc = tf.raw_ops.Mfcc(
         spectrogram=spectrogram,
         sample_rate=16000,

@@ -124,12 +124,8 @@ def build_frozen_graph(
         elif state in ("variable", "resource"):
             use_resource = state == "resource"
             zeros = tf.zeros([1, h], tf.float32)
-            var_c = v1.get_variable(
-                "previous_state_c", initializer=zeros, use_resource=use_resource, trainable=False
-            )
-            var_h = v1.get_variable(
-                "previous_state_h", initializer=zeros, use_resource=use_resource, trainable=False
-            )
+            var_c = v1.get_variable("previous_state_c", initializer=zeros, use_resource=use_resource, trainable=False)
+            var_h = v1.get_variable("previous_state_h", initializer=zeros, use_resource=use_resource, trainable=False)
             prev_c, prev_h = var_c.value(), var_h.value()
         else:
             raise ValueError(state)

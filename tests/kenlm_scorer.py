@@ -44,9 +44,7 @@ class KenlmScorer:
         pos = (pos + 15) // 16 * 16  # aligned to 16 from the start of the file
         states = np.frombuffer(
             data,
-            dtype=np.dtype(
-                [("final", "<f4"), ("first", "<u4"), ("narcs", "<u4"), ("ie", "<u4"), ("oe", "<u4")]
-            ),
+            dtype=np.dtype([("final", "<f4"), ("first", "<u4"), ("narcs", "<u4"), ("ie", "<u4"), ("oe", "<u4")]),
             count=n_states,
             offset=pos,
         )

@@ -35,9 +35,7 @@ def ov_lib_dir() -> str:
 def run_env(**extra: str) -> dict[str, str]:
     """The environment a C program needs: OpenVINO's libs (not beside pyds in a system-site-packages venv)."""
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(
-        [pyds.get_lib_dir(), ov_lib_dir(), env.get("LD_LIBRARY_PATH", "")]
-    )
+    env["LD_LIBRARY_PATH"] = os.pathsep.join([pyds.get_lib_dir(), ov_lib_dir(), env.get("LD_LIBRARY_PATH", "")])
     env["PYDS_PYTHON"] = sys.executable
     env.update(extra)
     return env
@@ -51,9 +49,7 @@ def cc() -> str:
     return compiler
 
 
-def compile_c(
-    cc: str, source: Path, out: Path, libs: list[str], *flags: str, lib_dir: str | None = None
-) -> Path:
+def compile_c(cc: str, source: Path, out: Path, libs: list[str], *flags: str, lib_dir: str | None = None) -> Path:
     lib_dir = lib_dir or pyds.get_lib_dir()
     cmd = [
         cc,
@@ -127,9 +123,7 @@ def test_c_streaming_client_matches_python(cc, tmp_path, armenian_bundle, model)
 
         flushing = model.create_stream()
         flushing.feed_audio_content(samples[: len(samples) // 2])
-        assert [r[1] for r in rows if r[0] == "flush"] == [
-            flushing.intermediate_decode_flush_buffers(1)[0].text
-        ]
+        assert [r[1] for r in rows if r[0] == "flush"] == [flushing.intermediate_decode_flush_buffers(1)[0].text]
 
 
 # --- ctypes against libstt.so ------------------------------------------------------------------------------
@@ -249,9 +243,7 @@ def test_ctypes_libstt_matches_python_and_the_peer(stt_api, c_model, armenian_bu
     assert stt_api.GetModelBeamWidth(c_model) == python.beam_width == 500
     assert stt_api.GetModelSampleRate(c_model) == 16000
     with open(shared_path("data/armenian-tts/peer_coqui_stt_1.4.0.tsv"), encoding="utf-8") as f:
-        peer = {
-            r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"
-        }
+        peer = {r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"}
     names = ["s003_hy", "s003_hyw", "s020_hy", "s047_hy", "s099_hyw", "s104_hy"]
     c_same, py_same = set(), set()
     for name in names:
@@ -279,9 +271,7 @@ def test_metadata_layout_and_num_results(stt_api, c_model, model):
             tokens = [got.tokens[j] for j in range(got.num_tokens)]
             assert "".join(t.text.decode() for t in tokens) == want.text
             assert [t.timestep for t in tokens] == want.timesteps
-            assert [t.start_time for t in tokens] == pytest.approx(
-                [t.start_time for t in want.tokens], abs=1e-6
-            )
+            assert [t.start_time for t in tokens] == pytest.approx([t.start_time for t in want.tokens], abs=1e-6)
             assert got.confidence == pytest.approx(want.confidence, abs=1e-4)
     finally:
         stt_api.FreeMetadata(meta)
@@ -344,9 +334,7 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
     expect("NO_MODEL", api.CreateModelFromBuffer(None, 0, ctypes.byref(ctypes.c_void_p())))
     expect(
         "FAIL_READ_PROTOBUF",
-        api.CreateModelFromBuffer(
-            corrupt.read_bytes(), corrupt.stat().st_size, ctypes.byref(ctypes.c_void_p())
-        ),
+        api.CreateModelFromBuffer(corrupt.read_bytes(), corrupt.stat().st_size, ctypes.byref(ctypes.c_void_p())),
     )
 
     # Decoder settings.
@@ -382,9 +370,7 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
         + f"\n\\2-grams:\n-0.5\t<s> {words[0]}\n\n\\end\\\n",
         encoding="utf-8",
     )
-    alphabet = decoder.Alphabet(
-        json.loads((armenian_bundle / "pyds.json").read_text(encoding="utf-8"))["alphabet"]
-    )
+    alphabet = decoder.Alphabet(json.loads((armenian_bundle / "pyds.json").read_text(encoding="utf-8"))["alphabet"])
     scorer = tmp_path / "hy.scorer"
     write_scorer_package(arpa, scorer, alphabet, 0.9, 1.1)
     assert api.EnableExternalScorer(c_model, str(scorer).encode()) == 0
@@ -647,9 +633,7 @@ def test_c_abi_failure_paths_under_address_sanitizer(cc, tmp_path):
         "-fsanitize=address,undefined",
         lib_dir=str(lib_dir),
     )
-    env = run_env(
-        ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="halt_on_error=1", PYDS_CAPI_QUIET="1"
-    )
+    env = run_env(ASAN_OPTIONS="detect_leaks=1:abort_on_error=1", UBSAN_OPTIONS="halt_on_error=1", PYDS_CAPI_QUIET="1")
     env["LD_LIBRARY_PATH"] = os.pathsep.join([str(lib_dir), ov_lib_dir()])
     done = subprocess.run([str(exe), str(tmp_path)], capture_output=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr.decode()[-5000:]

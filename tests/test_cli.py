@@ -154,9 +154,7 @@ def test_missing_inputs_fail_with_a_message_each(cache, tmp_path) -> None:
     empty_dir = tmp_path / "nothing"
     empty_dir.mkdir()
     (empty_dir / "readme.txt").write_text("no audio here")
-    rc, out, err = run(
-        "transcribe", str(tmp_path / "nope.wav"), str(empty_dir), str(tmp_path / "*.flac"), cache=cache
-    )
+    rc, out, err = run("transcribe", str(tmp_path / "nope.wav"), str(empty_dir), str(tmp_path / "*.flac"), cache=cache)
     assert rc == 1 and out == ""
     assert f"{tmp_path / 'nope.wav'}: no such file or directory" in err
     assert f"{empty_dir}: no audio files in this directory" in err
@@ -185,9 +183,7 @@ def test_bad_options_are_usage_errors(cache, tmp_path, args) -> None:
 def test_unknown_model_is_a_usage_error(cache, tmp_path) -> None:
     clip = tmp_path / "a.wav"
     sf.write(clip, np.zeros(1600, dtype=np.int16), 16000)
-    rc, out, err = run(
-        "transcribe", str(clip), "--model", str(tmp_path / "missing-model.tflite"), cache=cache
-    )
+    rc, out, err = run("transcribe", str(clip), "--model", str(tmp_path / "missing-model.tflite"), cache=cache)
     assert rc == 2 and out == "" and err.startswith("pyds: error:")
     assert "Traceback" not in err
 
@@ -317,9 +313,7 @@ def test_long_file_is_segmented_with_progress_on_stderr(cache, armenian_bundle) 
 
 def test_several_inputs_to_stdout(cache, armenian_bundle) -> None:
     a, b = _clip("s003_hy.wav"), _clip("s020_hy.wav")
-    rc, out, err = run(
-        "transcribe", str(a), str(b), "--model", str(armenian_bundle), "--format", "json", cache=cache
-    )
+    rc, out, err = run("transcribe", str(a), str(b), "--model", str(armenian_bundle), "--format", "json", cache=cache)
     assert rc == 0, err
     docs = [json.loads(line) for line in out.splitlines()]  # JSON Lines: one object per input
     assert [Path(d["source"]).name for d in docs] == ["s003_hy.wav", "s020_hy.wav"]

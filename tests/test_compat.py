@@ -163,9 +163,7 @@ def test_errors_carry_the_c_codes(ds, tmp_path):
     with pytest.raises(RuntimeError) as info:
         compat.Model(str(tmp_path / "missing.pbmm"))
     assert info.value.code == 0x3000
-    assert str(info.value).startswith(
-        "CreateModel failed with 'Failed to initialize memory mapped model.' (0x3000)"
-    )
+    assert str(info.value).startswith("CreateModel failed with 'Failed to initialize memory mapped model.' (0x3000)")
     with pytest.raises(compat.DeepSpeechError) as info:
         compat.Model(str(tmp_path))  # not a bundle
     assert info.value.code == 0x2003

@@ -52,9 +52,7 @@ def tflite_python() -> str:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return str(python)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    made = subprocess.run(
-        [sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True
-    )
+    made = subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
     if made.returncode != 0:
         missing(f"cannot create a venv for tflite-runtime: {made.stderr[-400:]}")
     pip = subprocess.run(
@@ -206,9 +204,7 @@ def test_canonical_graph_batches_streams_independently(source, numerics):
     h = np.tanh(rng.standard_normal((3, H))).astype(np.float32)
     batched = {
         k: v.copy()
-        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h})
-        .to_dict()
-        .items()
+        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h}).to_dict().items()
     }
     by_name = {k.get_any_name(): v for k, v in batched.items()}
     for b in range(3):
@@ -285,9 +281,7 @@ def test_f32_numerics_is_not_the_hybrid_arithmetic(source):
     c, h = _zeros_state()
     got = {
         k.get_any_name(): v
-        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h})
-        .to_dict()
-        .items()
+        for k, v in req.infer({"input_node": x, "previous_state_c": c, "previous_state_h": h}).to_dict().items()
     }
     q, scale = w.int8["layer2_w"]
     want = hybrid_fc(got["fc_in:layer2"], q, scale, w.layer2_b)
@@ -306,9 +300,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         "exact_divide": True,
     }
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
-    assert (
-        b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
-    )
+    assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
     assert len(b.alphabet) == 40 and b.beam_width == 500 and b.mfcc_upper_hz == 8000
     model = ov.Core().read_model(str(b.model_path))
     assert {p.get_any_name() for p in model.inputs} == {
@@ -330,10 +322,7 @@ def test_golden_logits_s104(bundle_dir):
     assert logits.shape == gold.shape
     diff = np.abs(logits - gold).max(axis=1)
     flips = int((logits.argmax(1) != gold.argmax(1)).sum())
-    print(
-        f"s104_hy: max |logits - golden| = {diff.max():.3g}, median {np.median(diff):.3g}, "
-        f"argmax flips {flips}"
-    )
+    print(f"s104_hy: max |logits - golden| = {diff.max():.3g}, median {np.median(diff):.3g}, argmax flips {flips}")
     assert np.median(diff) < 1e-6  # timesteps reproduce TFLite to float rounding (softmax, exp)
     assert diff.max() < 1e-3
     assert flips == 0

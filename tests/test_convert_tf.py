@@ -82,17 +82,13 @@ def _max_diffs_vs_tf(built, model, seed: int = 7, batch_major: bool = False) -> 
     try:
         for chunk in _chunks(seed):
             probs, tc, th = runner.step(chunk)
-            out = request.infer(
-                {"input_node": chunk, "previous_state_c": c_state, "previous_state_h": h_state}
-            )
+            out = request.infer({"input_node": chunk, "previous_state_c": c_state, "previous_state_h": h_state})
             logits, c_state, h_state = (np.array(out[k]) for k in ("logits", "new_state_c", "new_state_h"))
             if batch_major:  # the bundle layout [1, n_steps, C]
                 assert logits.shape == (1, probs.shape[0], probs.shape[2])
                 logits = logits.transpose(1, 0, 2)
             assert logits.shape == probs.shape
-            diffs.append(
-                max(np.abs(logits - probs).max(), np.abs(c_state - tc).max(), np.abs(h_state - th).max())
-            )
+            diffs.append(max(np.abs(logits - probs).max(), np.abs(c_state - tc).max(), np.abs(h_state - th).max()))
     finally:
         runner.close()
     return diffs
@@ -306,9 +302,7 @@ def test_alphabet_override(graphs, tmp_path):
 def test_utf8_bytes_mode_alphabet_is_detected():
     from pyds.convert.tensorflow import parse_alphabet
 
-    serialized = struct.pack("<H", 255) + b"".join(
-        struct.pack("<HH", i, 1) + bytes([i + 1]) for i in range(255)
-    )
+    serialized = struct.pack("<H", 255) + b"".join(struct.pack("<HH", i, 1) + bytes([i + 1]) for i in range(255))
     labels, utf8 = parse_alphabet(serialized, "test")
     assert utf8 and len(labels) == 255 and labels[31] == " "
     labels, utf8 = parse_alphabet(tf_graph.serialize_alphabet(["é", "ab", " "]), "test")

@@ -29,9 +29,7 @@ def _random_lm(
         ngrams[(w,)] = float(-rng.uniform(0.3, 3.0))
     for _ in range(3 * len(vocabulary) if order > 1 else 0):
         n = int(rng.integers(2, order + 1))
-        gram = tuple(
-            str(rng.choice(["<s>"] + vocabulary)) if i == 0 else str(rng.choice(vocabulary)) for i in range(n)
-        )
+        gram = tuple(str(rng.choice(["<s>"] + vocabulary)) if i == 0 else str(rng.choice(vocabulary)) for i in range(n))
         ngrams[gram] = float(-rng.uniform(0.05, 2.0))
     return _core._TableScorer(
         alphabet,
@@ -209,9 +207,7 @@ def test_without_scorer_matches_deepspeech(seed, beam, pruning) -> None:
     rng = np.random.default_rng(seed)
     alphabet = decoder.Alphabet(WORD_LABELS)
     probs = _posteriors(rng, int(rng.integers(5, 50)), alphabet.num_classes, [1, 2, 3])
-    got = decoder.ctc_beam_search(
-        probs, alphabet, beam, cutoff_prob=pruning[0], cutoff_top_n=pruning[1], num_results=4
-    )
+    got = decoder.ctc_beam_search(probs, alphabet, beam, cutoff_prob=pruning[0], cutoff_top_n=pruning[1], num_results=4)
     ref = ReferenceDecoder([w.encode() for w in WORD_LABELS], beam, *pruning, space=0)
     ref.next(probs)
     _compare(got, ref.decode(4))

@@ -181,8 +181,7 @@ def test_reference_rejects_what_the_core_rejects():
 
 def test_import_does_not_need_openvino_imported_first():
     code = (
-        "import sys, numpy, pyds; pyds.features.mfcc(numpy.zeros(600, numpy.int16)); "
-        "print('openvino' in sys.modules)"
+        "import sys, numpy, pyds; pyds.features.mfcc(numpy.zeros(600, numpy.int16)); print('openvino' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert done.returncode == 0, done.stderr

@@ -67,9 +67,7 @@ def _result_from_words(words: list[tuple[str, float, float]], seg_breaks: tuple[
         current.append(WordResult(text, start, end))
     if current:
         segments.append(current)
-    segs = [
-        SegmentResult(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), -1.5, ws, []) for ws in segments
-    ]
+    segs = [SegmentResult(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), -1.5, ws, []) for ws in segments]
     duration = max((w[2] for w in words), default=0.0) + 0.5
     return FileResult("clip.wav", duration, 16000, segs, "test-model")
 

@@ -29,9 +29,7 @@ def tf_4000(tmp_path_factory) -> dict[str, np.ndarray]:
         data = np.load(GOLDEN)
         return {"samples": data["samples"], "mfcc_4000": data["mfcc_4000"], "source": "golden file"}
     out = tmp_path_factory.mktemp("tf") / "mfcc.npz"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     data = np.load(out)
     golden = np.load(GOLDEN)

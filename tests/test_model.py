@@ -77,9 +77,7 @@ def test_probabilities_match_tflite_runtime(model: pyds.Model):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     diff = np.abs(probs - golden)
     flips = int((probs.argmax(1) != golden.argmax(1)).sum())
-    print(
-        f"s104_hy vs tflite-runtime 2.14: max {diff.max():.3g}, median {np.median(diff):.3g}, argmax flips {flips}"
-    )
+    print(f"s104_hy vs tflite-runtime 2.14: max {diff.max():.3g}, median {np.median(diff):.3g}, argmax flips {flips}")
     # The converter reproduces TFLite's hybrid-int8 arithmetic; the runtime must not undo it (exact_divide marks,
     # no static reshape): measured max 2.4e-7.
     assert diff.max() <= 1e-5
@@ -99,9 +97,7 @@ def test_any_feeding_gives_the_one_shot_result(model: pyds.Model):
             pos += size
         got = stream.finish_stream_with_metadata(3)
         assert [t.text for t in got] == [t.text for t in expected], trial
-        assert [[k.timestep for k in t.tokens] for t in got] == [
-            [k.timestep for k in t.tokens] for t in expected
-        ]
+        assert [[k.timestep for k in t.tokens] for t in got] == [[k.timestep for k in t.tokens] for t in expected]
         assert [t.confidence for t in got] == [t.confidence for t in expected]
     # float32 samples give the same as int16 (the native client's scaling).
     assert model.stt(samples.astype(np.float32) / 32768) == expected[0].text

@@ -53,9 +53,7 @@ def test_download_with_checksum(server, tmp_path) -> None:
     body = _blob(300_000)
     server.files["/m.bin"] = body
     dest = tmp_path / "d" / "m.bin"
-    got = models.download(
-        server.url + "/m.bin", dest, sha256=hashlib.sha256(body).hexdigest(), progress=False
-    )
+    got = models.download(server.url + "/m.bin", dest, sha256=hashlib.sha256(body).hexdigest(), progress=False)
     assert got == dest and dest.read_bytes() == body
     assert os.listdir(dest.parent) == ["m.bin"]  # no .part left
 

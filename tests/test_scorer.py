@@ -108,9 +108,7 @@ def random_queries(rng: random.Random, vocab: list[str], sentences: list[list[st
         yield words, rng.random() < 0.5, rng.random() < 0.3
 
 
-def write_arpa(
-    path: Path, order: int, seed: int, vocab_size: int = 60, n_sentences: int = 80, prune: bool = False
-):
+def write_arpa(path: Path, order: int, seed: int, vocab_size: int = 60, n_sentences: int = 80, prune: bool = False):
     """A consistent back-off ARPA: every n-gram of a random corpus (so all prefixes/suffixes exist). With
     `prune`, some n-grams ending in </s> are dropped while longer ones ending the same way stay, as SRILM
     pruning does: the reader must then fill in the missing suffixes like KenLM."""
@@ -118,9 +116,7 @@ def write_arpa(
     letters = "abcdefghijklmnopqrstuvwxyz'"
     vocab: set[str] = set()
     while len(vocab) < vocab_size:
-        vocab.add(
-            "".join(rng.choice(letters[:-1]) for _ in range(rng.randint(1, 7))) + rng.choice(["", "", "'s"])
-        )
+        vocab.add("".join(rng.choice(letters[:-1]) for _ in range(rng.randint(1, 7))) + rng.choice(["", "", "'s"]))
     words = sorted(vocab)
     sentences = [[rng.choice(words) for _ in range(rng.randint(1, 9))] for _ in range(n_sentences)]
     grams: list[set[tuple[str, ...]]] = [set() for _ in range(order)]
@@ -241,9 +237,7 @@ BINARY_KINDS = {
 }
 
 
-@pytest.fixture(
-    scope="module", params=[(3, False), (5, False), (4, True)], ids=["order3", "order5", "pruned4"]
-)
+@pytest.fixture(scope="module", params=[(3, False), (5, False), (4, True)], ids=["order3", "order5", "pruned4"])
 def synthetic(request, tmp_path_factory):
     """A synthetic ARPA (with its vocabulary file, words and sentences): order 3, order 5, or order 4 with
     SRILM-style pruned suffixes."""
@@ -428,9 +422,7 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
     # the embedded LM is a valid KenLM binary without vocabulary strings, and scores exactly as the source
     embedded = lm_part(out, tmp_path)
     assert embedded.read_bytes()[100] == 0
-    assert_parity(
-        packaged, kenlm.Model(str(embedded)), synthetic["words"], synthetic["sentences"], synthetic["order"]
-    )
+    assert_parity(packaged, kenlm.Model(str(embedded)), synthetic["words"], synthetic["sentences"], synthetic["order"])
     assert_parity(
         packaged,
         kenlm.Model(str(synthetic["arpa"]) if kind == "arpa" else str(lm)),
@@ -440,12 +432,8 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
     )
     source = _core.Scorer(str(lm), alphabet, vocabulary=str(synthetic["vocab"]))
     rng = random.Random(1)
-    for query, bos, eos in random_queries(
-        rng, synthetic["words"], synthetic["sentences"], synthetic["order"], 300
-    ):
-        assert packaged.log_cond_prob(query, bos=bos, eos=eos) == source.log_cond_prob(
-            query, bos=bos, eos=eos
-        )
+    for query, bos, eos in random_queries(rng, synthetic["words"], synthetic["sentences"], synthetic["order"], 300):
+        assert packaged.log_cond_prob(query, bos=bos, eos=eos) == source.log_cond_prob(query, bos=bos, eos=eos)
     assert sorted(trie_words(packaged, alphabet)) == sorted(synthetic["words"])
 
 
@@ -551,9 +539,7 @@ def test_unspellable_vocabulary(synthetic, tmp_path):
 
 def test_vocabulary_only_for_bare_lms(synthetic):
     with pytest.raises(InvalidArgumentError, match="own vocabulary"):
-        _core.Scorer(
-            str(shared_path("golden/decoder/pruned_lm.scorer")), english(), vocabulary=str(synthetic["vocab"])
-        )
+        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english(), vocabulary=str(synthetic["vocab"]))
 
 
 def test_bad_arpa(tmp_path):

@@ -160,9 +160,7 @@ def test_fuzz_readers_long(corpus, tmp_path):
     iterations = int(os.environ.get("PYDS_FUZZ_ITERATIONS", "0"))
     if iterations <= 0:
         pytest.skip("opt-in: set PYDS_FUZZ_ITERATIONS (e.g. 100000) to run the long fuzz")
-    outcomes = run_fuzz(
-        corpus, tmp_path, iterations=iterations, seed=int(os.environ.get("PYDS_FUZZ_SEED", "1"))
-    )
+    outcomes = run_fuzz(corpus, tmp_path, iterations=iterations, seed=int(os.environ.get("PYDS_FUZZ_SEED", "1")))
     assert outcomes["loaded"] + outcomes["rejected"] == iterations
 
 

@@ -44,9 +44,7 @@ def _scene(parts: list[tuple[str, float]], seed: int = 0, noise_db: float = -60.
     return x, spans
 
 
-def _assert_matches(
-    segments: list[tuple[int, int]], spans: list[tuple[int, int]], opts: vad.VadOptions
-) -> None:
+def _assert_matches(segments: list[tuple[int, int]], spans: list[tuple[int, int]], opts: vad.VadOptions) -> None:
     """Each speech span lies inside one segment, whose edges are within preroll/hangover (+2 frames)."""
     assert len(segments) == len(spans), (segments, spans)
     slack = int(2 * opts.frame * SR)

@@ -100,9 +100,7 @@ def _open(source: AudioSource) -> tuple[object, str]:
         return io.BytesIO(bytes(source)), name
     if hasattr(source, "read"):
         return source, name
-    raise InvalidArgumentError(
-        f"audio source must be a path, bytes or a binary file object, not {type(source)!r}"
-    )
+    raise InvalidArgumentError(f"audio source must be a path, bytes or a binary file object, not {type(source)!r}")
 
 
 def _soundfile(source: AudioSource):  # -> soundfile.SoundFile
@@ -115,9 +113,7 @@ def _soundfile(source: AudioSource):  # -> soundfile.SoundFile
         raise InvalidAudioError(f"{name}: cannot decode audio ({_reason(exc)})") from exc
     if handle.samplerate <= 0 or handle.channels <= 0:
         handle.close()
-        raise InvalidAudioError(
-            f"{name}: invalid header (rate {handle.samplerate}, {handle.channels} channels)"
-        )
+        raise InvalidAudioError(f"{name}: invalid header (rate {handle.samplerate}, {handle.channels} channels)")
     return handle, name
 
 
@@ -218,9 +214,7 @@ def iter_blocks(
         rate = int(handle.samplerate)
         frames_per_block = max(1, int(round(block_seconds * rate)))
         resampler = (
-            soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ")
-            if (rate != sample_rate)
-            else None
+            soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ") if (rate != sample_rate) else None
         )
         dith = _Dither() if resampler is not None and dither else None
         produced = 0

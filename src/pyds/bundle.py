@@ -189,15 +189,12 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     "io": (
         f"an object with exactly the string keys {list(IO_KEYS)}",
         lambda v: (
-            isinstance(v, dict)
-            and sorted(v) == sorted(IO_KEYS)
-            and all(isinstance(s, str) and s for s in v.values())
+            isinstance(v, dict) and sorted(v) == sorted(IO_KEYS) and all(isinstance(s, str) and s for s in v.values())
         ),
     ),
     "batch": ('1 or "dynamic"', lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
     "numerics": (
-        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, "
-        "'exact_divide': bool}",
+        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, 'exact_divide': bool}}",
         lambda v: (
             isinstance(v, dict)
             and sorted(v) == ["exact_divide", "mode", "ov_config"]

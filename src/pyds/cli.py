@@ -243,9 +243,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                     if stdin_bytes is None:
                         stdin_bytes = sys.stdin.buffer.read()
                     source = stdin_bytes
-                result = transcribe_file(
-                    model, source, name=f.display, progress=args.progress, model_name=model_name
-                )
+                result = transcribe_file(model, source, name=f.display, progress=args.progress, model_name=model_name)
                 if target is not None:
                     formats.write_atomic(target, formats.format_result(result, args.format))
                 elif args.format == "json":
@@ -278,11 +276,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         rows = [("NAME", "LANG", "CACHED", "DESCRIPTION")]
         for st in models.list_models():
             cached = sum(f["cached"] for f in st.files)
-            state = (
-                "converted"
-                if st.bundle
-                else ("yes" if cached == len(st.files) else ("partly" if cached else "no"))
-            )
+            state = "converted" if st.bundle else ("yes" if cached == len(st.files) else ("partly" if cached else "no"))
             rows.append((st.name + (" (default)" if st.default else ""), st.language, state, st.description))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
@@ -402,9 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
     t.add_argument("--format", choices=sorted(formats.FORMATS), default="text", help="output format")
-    t.add_argument(
-        "--output-dir", default=None, help="write one file per input here (atomically) instead of printing"
-    )
+    t.add_argument("--output-dir", default=None, help="write one file per input here (atomically) instead of printing")
     t.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
     t.add_argument("--threads", type=int, default=None, help="inference threads")
     _add_progress(t)

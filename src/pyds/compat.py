@@ -182,9 +182,7 @@ class TokenMetadata:
         self.start_time = start_time
 
     def __repr__(self) -> str:
-        return (
-            f"TokenMetadata(text={self.text!r}, timestep={self.timestep}, start_time={self.start_time:.2f})"
-        )
+        return f"TokenMetadata(text={self.text!r}, timestep={self.timestep}, start_time={self.start_time:.2f})"
 
 
 class CandidateTranscript:
@@ -218,9 +216,7 @@ def _metadata(results: list[_Transcript]) -> Metadata:
         results = [_Transcript(text="", confidence=0.0, tokens=[])]
     return Metadata(
         tuple(
-            CandidateTranscript(
-                tuple(TokenMetadata(t.text, t.timestep, t.start_time) for t in r.tokens), r.confidence
-            )
+            CandidateTranscript(tuple(TokenMetadata(t.text, t.timestep, t.start_time) for t in r.tokens), r.confidence)
             for r in results
         )
     )
@@ -260,9 +256,7 @@ class Stream:
     def intermediateDecode(self) -> str:  # noqa: N802
         """The current best transcript (audio still buffered is not included). The stream stays open."""
         stream = self._live()
-        return self._run(
-            "IntermediateDecode", lambda: _best_text(stream.intermediate_decode_with_metadata(1))
-        )
+        return self._run("IntermediateDecode", lambda: _best_text(stream.intermediate_decode_with_metadata(1)))
 
     def intermediateDecodeWithMetadata(self, num_results: int = 1) -> Metadata:  # noqa: N802
         """The ``num_results`` best transcripts so far, with token timing."""
@@ -297,9 +291,7 @@ class Stream:
         """Flush, decode and close the stream; returns the ``num_results`` best transcripts."""
         stream = self._live()
         self._impl = None
-        return self._run(
-            "FinishStreamWithMetadata", lambda: _metadata(stream.finish_stream_with_metadata(num_results))
-        )
+        return self._run("FinishStreamWithMetadata", lambda: _metadata(stream.finish_stream_with_metadata(num_results)))
 
     def freeStream(self) -> None:  # noqa: N802
         """Abandon the stream without decoding."""
@@ -371,9 +363,7 @@ class Model:
 
     def addHotWord(self, word: str, boost: float) -> None:  # noqa: N802
         """Boost (or, negative, suppress) ``word``; needs a scorer. Raises when the word is already there."""
-        self._hot_word(
-            "AddHotWord", "ERR_FAIL_INSERT_HOTWORD", lambda: self._impl.add_hot_word(word, float(boost))
-        )
+        self._hot_word("AddHotWord", "ERR_FAIL_INSERT_HOTWORD", lambda: self._impl.add_hot_word(word, float(boost)))
 
     def eraseHotWord(self, word: str) -> None:  # noqa: N802
         """Remove a hot word; raises when it is not there."""

@@ -225,10 +225,7 @@ def build_cues(
             texts = seg.text.split()
             step = (seg.end - seg.start) / len(texts)
             words = _pieces(
-                (
-                    WordResult(t, seg.start + i * step, seg.start + (i + 1) * step)
-                    for i, t in enumerate(texts)
-                ),
+                (WordResult(t, seg.start + i * step, seg.start + (i + 1) * step) for i, t in enumerate(texts)),
                 max_chars,
             )
         group: list[WordResult] = []
@@ -328,9 +325,7 @@ def format_result(result: FileResult, fmt: str) -> str:
     try:
         writer = FORMATS[fmt]
     except KeyError:
-        raise InvalidArgumentError(
-            f"unknown output format {fmt!r}; choose from {', '.join(FORMATS)}"
-        ) from None
+        raise InvalidArgumentError(f"unknown output format {fmt!r}; choose from {', '.join(FORMATS)}") from None
     return writer(result)
 
 

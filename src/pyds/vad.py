@@ -47,9 +47,7 @@ class VadOptions:
         """Raise ``InvalidArgumentError`` for settings that cannot work together."""
         for field in ("frame", "warmup", "max_segment", "min_silence"):
             if not getattr(self, field) > 0:
-                raise InvalidArgumentError(
-                    f"VadOptions.{field} must be positive, not {getattr(self, field)!r}"
-                )
+                raise InvalidArgumentError(f"VadOptions.{field} must be positive, not {getattr(self, field)!r}")
         for field in (
             "min_speech",
             "hangover",

@@ -56,9 +56,7 @@ def load_source(src: str | Path, *, with_frontend: bool = True) -> SourceModel:
     try:
         from . import tensorflow as tf_loader
     except ImportError as exc:
-        raise ConversionError(
-            f"{path}: converting {fmt} sources needs pyds.convert.tensorflow ({exc})"
-        ) from exc
+        raise ConversionError(f"{path}: converting {fmt} sources needs pyds.convert.tensorflow ({exc})") from exc
     return tf_loader.load(path, fmt)
 
 
@@ -256,6 +254,4 @@ def _check_ir(xml: Path, meta: dict[str, Any]) -> None:
     shape = model.input("input_node").get_partial_shape()
     want = [meta["n_steps"], 2 * meta["n_context"] + 1, meta["n_input"]]
     if shape.rank.get_length() != 4 or [d.get_length() for d in list(shape)[1:]] != want:
-        raise ConversionError(
-            f"{xml.name}: input_node is {shape}, expected [B, {want[0]}, {want[1]}, {want[2]}]"
-        )
+        raise ConversionError(f"{xml.name}: input_node is {shape}, expected [B, {want[0]}, {want[1]}, {want[2]}]")

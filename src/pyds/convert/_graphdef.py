@@ -207,8 +207,7 @@ def tensor_to_numpy(tensor: Any) -> np.ndarray:
     if tensor.tensor_content:
         if len(tensor.tensor_content) != count * dtype.itemsize:
             raise ValueError(
-                f"tensor_content has {len(tensor.tensor_content)} bytes, "
-                f"shape {shape} needs {count * dtype.itemsize}"
+                f"tensor_content has {len(tensor.tensor_content)} bytes, shape {shape} needs {count * dtype.itemsize}"
             )
         return np.frombuffer(tensor.tensor_content, dtype=dtype).reshape(shape).copy()
     values = getattr(tensor, _VAL_FIELD[tensor.dtype])

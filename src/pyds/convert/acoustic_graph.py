@@ -48,8 +48,7 @@ NUMERICS = ("hybrid_int8", "f32")
 def padded_width(weights: AcousticWeights) -> int:
     """The common FC input width of hybrid_int8 graphs: the widest K, rounded up to a multiple of 64."""
     k = max(
-        getattr(weights, n).shape[0]
-        for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w", "layer5_w", "layer6_w")
+        getattr(weights, n).shape[0] for n in ("layer1_w", "layer2_w", "layer3_w", "lstm_w", "layer5_w", "layer6_w")
     )
     return -(-k // 64) * 64
 
@@ -224,9 +223,7 @@ def build_acoustic_model(
     n_classes = weights.n_classes
     width = (2 * n_context + 1) * n_input
     if weights.layer1_w.shape[0] != width:
-        raise ConversionError(
-            f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values"
-        )
+        raise ConversionError(f"layer1_w has {weights.layer1_w.shape[0]} rows, input windows have {width} values")
     k_pad = padded_width(weights)
     debug: list[Any] = []
 
@@ -274,16 +271,12 @@ def build_acoustic_model(
             # integer-valued rows whose max is 127, so the plugin's quantization (scale 1) is exact, and
             # its int8 kernel returns the int32 dot product as float.
             amax = ops.reduce_max(ops.abs(x), i64([1]), True)
-            inv = true_divide(
-                ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30)))
-            )
+            inv = true_divide(ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30))))
             q = ops.round(ops.multiply(x, inv), "half_away_from_zero")
             qin = ops.pad(q, i64([0, 0]), i64([0, pad]), "constant") if pad else q
             acc = ops.matmul(qin, w, False, transposed)
             # TFLite: scaling = (max|x| / 127) * weight_scale; out = bias + float(acc) * scaling
-            row_scale = ops.multiply(
-                true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"]
-            )
+            row_scale = ops.multiply(true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"])
             y = ops.add(ops.multiply(acc, row_scale), shared[bkey])
         else:
             xin = ops.pad(x, i64([0, 0]), i64([0, pad]), "constant") if pad else x

@@ -139,9 +139,7 @@ def _resolve_alphabet(
             return _override_alphabet(candidate)
     if any(flags.get(k, "").lower() in ("true", "1") for k in ("bytes_output_mode", "utf8")):
         return list(UTF8_LABELS), True
-    raise ConversionError(
-        f"{directory}: a checkpoint has no alphabet; give the model's alphabet.txt (alphabet=...)"
-    )
+    raise ConversionError(f"{directory}: a checkpoint has no alphabet; give the model's alphabet.txt (alphabet=...)")
 
 
 def load_checkpoint(

@@ -57,9 +57,7 @@ def detect_format(path: str | Path) -> str:
     if path.is_dir():
         if (path / "checkpoint").is_file() or any(path.glob("*.index")):
             return "checkpoint"
-        raise ConversionError(
-            f"{path}: a directory, but not a TensorFlow checkpoint (no 'checkpoint' or *.index)"
-        )
+        raise ConversionError(f"{path}: a directory, but not a TensorFlow checkpoint (no 'checkpoint' or *.index)")
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(64)

@@ -160,9 +160,7 @@ def run_mo(
             raise ConversionError(f"mo failed (exit {done.returncode}) on {path}:\n{tail}")
         try:
             # Read the weights into memory: the IR's temp dir is gone when this returns.
-            model = ov.Core().read_model(
-                str(xml), weights=str(xml.with_suffix(".bin")), config={"ENABLE_MMAP": False}
-            )
+            model = ov.Core().read_model(str(xml), weights=str(xml.with_suffix(".bin")), config={"ENABLE_MMAP": False})
         except Exception as exc:
             raise ConversionError(f"cannot read the IR mo wrote for {path}: {exc}") from exc
     name_outputs(model, state_c, state_h)
@@ -224,9 +222,7 @@ def convert_ir(
             "use the default backend"
         )
     if precision != "fp32":
-        raise ConversionError(
-            f"the mo backend writes f32 IRs only (precision {precision!r}: use backend ovc)"
-        )
+        raise ConversionError(f"the mo backend writes f32 IRs only (precision {precision!r}: use backend ovc)")
     find_mo()
     graph = _read_graph(Path(source.path), source.format)
     model = run_mo(Path(source.path), source.format, graph, source.metadata, timeout=timeout)

@@ -51,18 +51,14 @@ def _directory(data: bytes | mmap.mmap | memoryview, what: str) -> tuple[dict[st
         raise ConversionError(f"{what} is not a TensorFlow memmapped package (.pbmm): {exc}") from exc
     elements = sorted(directory.element, key=lambda e: e.offset)
     if not elements or GRAPH_REGION not in {e.name for e in elements}:
-        raise ConversionError(
-            f"{what} is not a TensorFlow memmapped package (.pbmm): no {GRAPH_REGION} region"
-        )
+        raise ConversionError(f"{what} is not a TensorFlow memmapped package (.pbmm): no {GRAPH_REGION} region")
     regions: dict[str, tuple[int, int]] = {}
     for i, element in enumerate(elements):
         # Older writers store no length: a region runs to the next one, the last to the directory.
         end = elements[i + 1].offset if i + 1 < len(elements) else dir_offset
         length = element.length or end - element.offset
         if element.offset + length > dir_offset:
-            raise ConversionError(
-                f"{what}: region {element.name!r} runs past the package directory (truncated?)"
-            )
+            raise ConversionError(f"{what}: region {element.name!r} runs past the package directory (truncated?)")
         regions[element.name] = (int(element.offset), int(length))
     return regions, dir_offset
 
@@ -120,9 +116,7 @@ def load_pbmm(
             graph = read_pbmm_graphdef(data, str(path))
     except (OSError, ValueError) as exc:  # mmap of an empty file raises ValueError
         raise ConversionError(f"cannot read {path}: {exc}") from exc
-    return load_graphdef(
-        graph, path=path, fmt="pbmm", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend
-    )
+    return load_graphdef(graph, path=path, fmt="pbmm", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend)
 
 
 def _region_name(node_name: str, used: set[str]) -> str:

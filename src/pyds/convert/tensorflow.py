@@ -114,9 +114,7 @@ def load_pb(
     graph = parse_graphdef(data, str(path))
     sha256 = hashlib.sha256(data).hexdigest()
     del data  # a released model is ~190 MB: do not hold it twice
-    return load_graphdef(
-        graph, path=path, fmt="pb", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend
-    )
+    return load_graphdef(graph, path=path, fmt="pb", sha256=sha256, alphabet=alphabet, with_frontend=with_frontend)
 
 
 def load_graphdef(
@@ -248,9 +246,7 @@ def extract_weights(nodes: dict[str, Any], path: Path) -> AcousticWeights:
     bias = _const_value(nodes, inputs[8], path).copy()
     # (``in`` first: indexing a protobuf map inserts the key, which would change the graph the frontend reads)
     if "use_peephole" in lstm.attr and lstm.attr["use_peephole"].b:
-        raise ConversionError(
-            f"{path}: {lstm.name} uses peephole connections, which DeepSpeech never exports"
-        )
+        raise ConversionError(f"{path}: {lstm.name} uses peephole connections, which DeepSpeech never exports")
     if "cell_clip" in lstm.attr and lstm.attr["cell_clip"].f > 0:
         raise ConversionError(f"{path}: {lstm.name} clips its cell state, which DeepSpeech never exports")
     if kernel.ndim != 2 or bias.ndim != 1 or kernel.shape[1] % 4 or bias.shape[0] != kernel.shape[1]:
@@ -361,9 +357,7 @@ def read_metadata(
         serialized = _scalar(nodes, "metadata_alphabet", path)
         labels, utf8 = parse_alphabet(bytes(serialized), f"{path}: metadata_alphabet")
     else:
-        raise ConversionError(
-            f"{path} has no metadata_alphabet: give the model's alphabet.txt (alphabet=...)"
-        )
+        raise ConversionError(f"{path} has no metadata_alphabet: give the model's alphabet.txt (alphabet=...)")
     if len(labels) + 1 != weights.n_classes:
         raise ConversionError(
             f"{path}: the alphabet has {len(labels)} labels but the model outputs {weights.n_classes} "
@@ -381,9 +375,7 @@ def read_metadata(
 
     shape = _placeholder_shape(nodes["input_node"])
     if shape is None or len(shape) != 4 or shape[2] < 1 or shape[2] % 2 == 0 or shape[3] < 1:
-        raise ConversionError(
-            f"{path}: input_node has shape {shape}, expected [1, n_steps, 2*n_context+1, n_input]"
-        )
+        raise ConversionError(f"{path}: input_node has shape {shape}, expected [1, n_steps, 2*n_context+1, n_input]")
     meta["n_steps"] = shape[1] if shape[1] > 0 else N_STEPS_DEFAULT
     meta["n_context"] = (shape[2] - 1) // 2
     meta["n_input"] = shape[3]
@@ -459,9 +451,7 @@ def _frontend_cut(graph: Any, nodes: dict[str, Any], path: Path, metadata: dict[
         return convert_cut(source, metadata, state_c, state_h, has_lengths="input_lengths" in nodes)
 
 
-def convert_cut(
-    source: Path, metadata: dict[str, Any], state_c: str, state_h: str, *, has_lengths: bool
-) -> Any:
+def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: str, *, has_lengths: bool) -> Any:
     """Run OpenVINO's TF frontend on ``source`` with the guide's inputs, outputs and frozen ``input_lengths``.
 
     The outputs also get the tensor names ``logits``, ``new_state_c`` and ``new_state_h``.
@@ -478,9 +468,7 @@ def convert_cut(
         inputs = [place("input_node"), place("previous_state_c"), place("previous_state_h")]
         outputs = [place("logits"), place(state_c), place(state_h)]
         missing = [
-            n
-            for n, p in zip(("input_node", *_STATE_INPUTS, "logits", state_c, state_h), inputs + outputs)
-            if p is None
+            n for n, p in zip(("input_node", *_STATE_INPUTS, "logits", state_c, state_h), inputs + outputs) if p is None
         ]
         if missing:
             raise ConversionError(f"{source}: OpenVINO's TF frontend finds no tensor(s) {', '.join(missing)}")

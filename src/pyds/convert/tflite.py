@@ -62,12 +62,8 @@ class _Graph:
             self.names = [t.Name().decode("utf-8", "replace") for t in self.tensors]
             self.ops = [self.sub.Operators(i) for i in range(self.sub.OperatorsLength())]
             self.op_names = [self._op_name(op) for op in self.ops]
-            self.op_inputs = [
-                [int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [] for op in self.ops
-            ]
-            self.op_outputs = [
-                [int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else [] for op in self.ops
-            ]
+            self.op_inputs = [[int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [] for op in self.ops]
+            self.op_outputs = [[int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else [] for op in self.ops]
         except ConversionError:
             raise
         except Exception as exc:  # flatbuffers raises struct.error/IndexError on a truncated file
@@ -303,9 +299,7 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
         5: _vector_pos(model, 14),
         6: _vector_pos(model, 16),
     }
-    fields: list[str | None] = ["u32", "off", "off"] + [
-        "off" if reuse[i] is not None else None for i in (3, 4, 5, 6)
-    ]
+    fields: list[str | None] = ["u32", "off", "off"] + ["off" if reuse[i] is not None else None for i in (3, 4, 5, 6)]
     model_table, mslots = w.table(fields)
     w.patch_offset(root_at, model_table)
     struct.pack_into("<I", w.buf, mslots[0], model.Version())
@@ -313,9 +307,7 @@ def prune(data: bytes, inputs: list[str], outputs: list[str], path: Path = Path(
     subgraph_ref = w.u32(0)
     w.patch_offset(mslots[2], subgraphs_vec)
     # SubGraph fields: tensors, inputs, outputs, operators, name
-    sub_table, sslots = w.table(
-        ["off", "off", "off", "off", "off" if _string_pos(sub, 12) is not None else None]
-    )
+    sub_table, sslots = w.table(["off", "off", "off", "off", "off" if _string_pos(sub, 12) is not None else None])
     w.patch_offset(subgraph_ref, sub_table)
     for slot, ids in ((1, in_ids), (2, out_ids)):
         vec = w.u32(len(ids))
@@ -422,9 +414,7 @@ def _fc_weight(g: _Graph, op: int) -> tuple[np.ndarray, tuple[np.ndarray, np.nda
     wt = ins[1]
     w = g.constant(wt)
     if not isinstance(w, np.ndarray) or w.ndim != 2:
-        raise ConversionError(
-            f"{g.path}: FULLY_CONNECTED '{g.names[g.op_outputs[op][0]]}' has non-constant weights"
-        )
+        raise ConversionError(f"{g.path}: FULLY_CONNECTED '{g.names[g.op_outputs[op][0]]}' has non-constant weights")
     n = w.shape[0]
     bias = g.constant(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
     b = np.zeros(n, np.float32) if bias is None else np.asarray(bias, np.float32).reshape(n)
@@ -494,9 +484,7 @@ def _read_weights(g: _Graph, h: int, relu_clip_out: list[float]) -> tuple[Acoust
     for key, (rows, cols) in shapes.items():
         r, c = values[key].shape
         if (rows is not None and r != rows) or (cols is not None and c != cols):
-            raise ConversionError(
-                f"{g.path}: {key} has shape {[r, c]}, expected {[rows, cols]} (n_cell_dim {h})"
-            )
+            raise ConversionError(f"{g.path}: {key} has shape {[r, c]}, expected {[rows, cols]} (n_cell_dim {h})")
     weights = AcousticWeights(**values, int8=int8 if hybrid else {})
     return weights, hybrid and len(int8) == 6
 
@@ -512,9 +500,7 @@ def frontend_model(data: bytes, path: Path = Path("<bytes>")):
         try:
             return ov.convert_model(str(file))
         except Exception as exc:
-            raise ConversionError(
-                f"{path}: OpenVINO's TFLite frontend failed on the acoustic graph: {exc}"
-            ) from exc
+            raise ConversionError(f"{path}: OpenVINO's TFLite frontend failed on the acoustic graph: {exc}") from exc
 
 
 def load_tflite(path: str | Path, *, with_frontend: bool = True) -> SourceModel:

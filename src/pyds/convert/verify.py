@@ -151,9 +151,7 @@ def verify_bundle(
         try:
             from .tensorflow import run_sequences as run_tf  # the TensorFlow half provides this
         except ImportError as exc:
-            raise ConversionError(
-                f"--verify for {bundle.source['format']} sources needs TensorFlow ({exc})"
-            ) from exc
+            raise ConversionError(f"--verify for {bundle.source['format']} sources needs TensorFlow ({exc})") from exc
         ref = run_tf(source, seqs)
     else:
         ref = run_tflite(source, seqs, python=python)
