@@ -283,3 +283,46 @@ def test_default_beam_matches_the_peer(armenian_bundle: Path):
         assert abs(result.confidence - float(peer[name]["confidence"])) <= 1e-3, name
         # The peer lists one timestep per output character.
         assert ",".join(str(t) for t in result.timesteps) == peer[name]["token_timesteps"], name
+
+
+def _armenian_scorer(tmp_path: Path, alphabet) -> Path:
+    """A tiny Armenian bigram LM packed as a .scorer (the words are ones the model says on s020_hy)."""
+    from pyds.scorer import write_scorer_package
+
+    words = ["կատուն", "քնած", "է", "վրա"]
+    arpa = tmp_path / "hy.arpa"
+    arpa.write_text(
+        f"\\data\\\nngram 1={len(words) + 2}\nngram 2=1\n\n\\1-grams:\n-1.0\t<s>\t-0.1\n-1.0\t</s>\n"
+        + "".join(f"-1.0\t{w}\t-0.1\n" for w in words)
+        + f"\n\\2-grams:\n-0.5\t<s> {words[0]}\n\n\\end\\\n",
+        encoding="utf-8",
+    )
+    scorer = tmp_path / "hy.scorer"
+    write_scorer_package(arpa, scorer, alphabet, 0.9, 1.1)
+    return scorer
+
+
+def test_a_bundled_scorer_is_enabled_with_its_weights(armenian_tflite: Path, armenian_bundle: Path, tmp_path: Path):
+    from pyds.convert import convert_model
+
+    plain = pyds.Model(armenian_bundle, beam_width=BEAM)
+    scorer = _armenian_scorer(tmp_path, plain.alphabet)
+    bundle = convert_model(armenian_tflite, tmp_path / "with-scorer", scorer=scorer, scorer_alpha=0.5, scorer_beta=2.0)
+    assert (bundle / "scorer.scorer").read_bytes() == scorer.read_bytes()
+    assert pyds.bundle.Bundle.read(bundle).scorer == {"file": "scorer.scorer", "alpha": 0.5, "beta": 2.0}
+    with_lm = pyds.Model(bundle, beam_width=BEAM)
+    samples = clip("s020_hy")
+    plain.enable_scorer(scorer, 0.5, 2.0)
+    assert with_lm.stt(samples) == plain.stt(samples)
+    # Every word the LM-constrained search outputs is a vocabulary word.
+    assert set(with_lm.stt(samples).split()) <= {"կատուն", "քնած", "է", "վրա"}
+
+
+def test_a_scorer_that_does_not_fit_is_refused_by_the_converter(armenian_tflite: Path, tmp_path: Path):
+    from pyds.convert import convert_model
+
+    bytes_scorer = shared_path("data/deepspeech-smoke/pruned_lm.bytes.scorer")
+    with pytest.raises(pyds.ConversionError, match="scorer"):
+        convert_model(armenian_tflite, tmp_path / "bad", scorer=bytes_scorer)
+    assert not (tmp_path / "bad").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bad")]

@@ -142,8 +142,8 @@ class Model:
         self._frame_step = manifest.feature_win_step_ms / 1000.0
         if scorer is not None:
             self.enable_scorer(scorer)
-        elif self._core.bundled_scorer:
-            self.enable_scorer(self._core.bundled_scorer)
+        elif manifest.scorer:
+            self.enable_scorer(self._core.bundled_scorer, manifest.scorer["alpha"], manifest.scorer["beta"])
 
     # --- facts -------------------------------------------------------------------------------------------
     @property

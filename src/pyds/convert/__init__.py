@@ -71,6 +71,28 @@ def _apply_overrides(metadata: dict[str, Any], overrides: dict[str, Any]) -> Non
         metadata[key] = value
 
 
+def _pack_scorer(
+    scorer: str | Path, alpha: float | None, beta: float | None, meta: dict[str, Any], bundle_dir: Path
+) -> dict[str, Any]:
+    """Check a scorer against the model's alphabet and copy it into the bundle; the pyds.json ``scorer`` entry."""
+    from ..decoder import Alphabet, Scorer
+    from ..errors import PydsError
+
+    path = Path(scorer)
+    if not path.is_file():
+        raise ConversionError(f"{path}: scorer file not found")
+    alphabet = Alphabet.utf8() if meta["utf8_mode"] else Alphabet(list(meta["alphabet"]))
+    try:
+        loaded = Scorer(str(path), alphabet, alpha=alpha, beta=beta)
+    except PydsError as exc:
+        raise ConversionError(f"{path}: not a scorer for this model: {exc}") from exc
+    if loaded.is_utf8_mode != alphabet.is_utf8:
+        raise ConversionError(f"{path}: the scorer's UTF-8 mode does not match the model's alphabet")
+    name = "scorer" + (path.suffix if path.suffix else ".scorer")
+    shutil.copyfile(path, bundle_dir / name)
+    return {"file": name, "alpha": float(loaded.alpha), "beta": float(loaded.beta)}
+
+
 def _frontend_ir(source: SourceModel):
     """OpenVINO's conversion of the source with logits reshaped to the bundle layout [1, n_steps, C]."""
     import openvino as ov
@@ -103,6 +125,9 @@ def convert_model(
     numerics: str | None = None,
     graph: str = "canonical",
     force: bool = False,
+    scorer: str | Path | None = None,
+    scorer_alpha: float | None = None,
+    scorer_beta: float | None = None,
     **overrides: Any,
 ) -> Path:
     """Convert a DeepSpeech/Coqui model file into a pyds bundle directory; returns ``out_dir``.
@@ -114,6 +139,9 @@ def convert_model(
     - ``graph``: "canonical" (batch-dynamic graph built from the weights) or "frontend" (OpenVINO's own
       conversion of the source, batch 1).
     - ``force``: replace an existing ``out_dir``.
+    - ``scorer``: a ``.scorer`` (or KenLM binary / ARPA) to ship inside the bundle; ``pyds.Model`` then enables it
+      by default, with ``scorer_alpha``/``scorer_beta`` (default: the file's). It is checked against the model's
+      alphabet first.
     - ``overrides``: metadata to replace, e.g. ``beam_width=100``, ``language="hy-AM"``, ``alphabet=[...]``.
     """
     import openvino as ov
@@ -198,6 +226,7 @@ def convert_model(
                 "exact_divide": False,
             }
         _check_ir(xml, meta)
+        scorer_entry = _pack_scorer(scorer, scorer_alpha, scorer_beta, meta, tmp) if scorer is not None else None
         bundle = Bundle(
             acoustic_model=xml.name,
             sample_rate=int(meta["sample_rate"]),
@@ -224,6 +253,7 @@ def convert_model(
                 "precision": precision,
                 "graph": graph,
             },
+            scorer=scorer_entry,
         )
         try:
             bundle.write(tmp)

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run random chunks through the source framework and the IR; print the max difference",
     )
+    p.add_argument("--scorer", default=None, help="a .scorer to ship in the bundle (enabled by default when loaded)")
+    p.add_argument("--alpha", type=float, default=None, help="the bundled scorer's LM weight (default: the file's)")
+    p.add_argument("--beta", type=float, default=None, help="the bundled scorer's word bonus (default: the file's)")
     p.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists")
     return p
 
@@ -73,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             numerics=args.numerics,
             graph=args.graph,
             force=args.force,
+            scorer=args.scorer,
+            scorer_alpha=args.alpha,
+            scorer_beta=args.beta,
             **overrides,
         )
     except PydsError as exc:
