@@ -255,7 +255,7 @@ def test_ctypes_libstt_matches_python_and_the_peer(stt_api, c_model, armenian_bu
         if py_text == peer[f"{name}.wav"]:
             py_same.add(name)
     print(f"libstt.so vs peer: {len(c_same)}/{len(names)} identical; Python API: {len(py_same)}/{len(names)}")
-    assert c_same == py_same
+    assert c_same == py_same == set(names)  # the logits are TFLite-exact, so every transcript is the peer's
 
 
 def test_metadata_layout_and_num_results(stt_api, c_model, model):
