@@ -7,10 +7,6 @@ a failure: CI must never go green by skipping the parity tests.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -46,55 +42,21 @@ def shared() -> Path:
     return shared_path("")
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_armenian_model() -> Path:
-    """The Coqui STT Armenian model.tflite from the PyPI sdist armspeech==0.1.4, fetched once with pip."""
-    target = TEST_CACHE / "armspeech-0.1.4" / "model.tflite"
-    if target.exists() and _sha256(target) == ARMSPEECH_MODEL_SHA256:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "--ignore-requires-python",
-            "--disable-pip-version-check",
-            "-d",
-            tmp,
-            ARMSPEECH_SDIST,
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        sdists = list(Path(tmp).glob("armspeech-*.tar.gz"))
-        if done.returncode != 0 or not sdists:
-            missing(f"cannot download {ARMSPEECH_SDIST} with pip: {done.stderr.strip()[-500:]}")
-        with tarfile.open(sdists[0]) as tar:
-            member = next((m for m in tar.getmembers() if m.name.endswith("src/model/model.tflite")), None)
-            if member is None:
-                pytest.fail(f"{sdists[0].name} has no src/model/model.tflite")
-            src = tar.extractfile(member)
-            assert src is not None
-            part = Path(tmp) / "model.tflite"
-            with open(part, "wb") as out:
-                shutil.copyfileobj(src, out)
-        digest = _sha256(part)
-        if digest != ARMSPEECH_MODEL_SHA256:
-            pytest.fail(f"armspeech model.tflite sha256 {digest} != {ARMSPEECH_MODEL_SHA256}")
-        os.replace(part, target)  # atomic: a concurrent or interrupted fetch never leaves half a file
-    return target
+    """The Coqui STT Armenian model.tflite from the PyPI sdist armspeech==0.1.4, fetched once with pip.
+
+    Goes through pyds's own model registry (pip download, sha256 check, atomic rename), into the test cache.
+    """
+    from pyds import models
+    from pyds.errors import ModelNotFoundError
+
+    try:
+        files = models.fetch("armspeech-hy", scorer=False, cache=TEST_CACHE / "registry", progress=False)
+    except ModelNotFoundError as exc:
+        missing(f"cannot fetch {ARMSPEECH_SDIST} with pip: {exc}")
+    path = files["acoustic"]
+    assert models.REGISTRY["armspeech-hy"].acoustic.sha256 == ARMSPEECH_MODEL_SHA256
+    return path
 
 
 @pytest.fixture(scope="session")
