@@ -163,15 +163,40 @@ def transcribe_file(
         return result
     with _bar(progress, total=round(meta.duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
         done = 0.0
+        pending: list[vad.Segment] = []
+
+        def recognize_pending() -> None:
+            # Segments are independent utterances (fresh state each), so a group of them runs as the rows of one
+            # batched inference; memory stays bounded by the group (at most SEGMENT_GROUP x max_segment of audio).
+            nonlocal done
+            for segment, seg in zip(pending, _recognize_many(model, pending, rate)):
+                if seg.text.strip():
+                    result.segments.append(seg)
+                bar.update(max(0.0, round(segment.end / rate - done, 1)))
+                done = max(done, round(segment.end / rate, 1))
+            pending.clear()
+
         for segment in vad.segments(audio.iter_blocks(source, rate), rate, options):
-            start, end = segment.start / rate, segment.end / rate
-            seg = _recognize(model, segment.audio, start, end)
-            if seg.text.strip():
-                result.segments.append(seg)
-            bar.update(max(0.0, round(end - done, 1)))
-            done = max(done, round(end, 1))
+            pending.append(segment)
+            if len(pending) == SEGMENT_GROUP:
+                recognize_pending()
+        recognize_pending()
         bar.update(max(0.0, bar.total - bar.n))  # the trailing silence
     return result
+
+
+#: Segments of a long file recognized together as one batch (16 rows of the batch engine).
+SEGMENT_GROUP = 16
+
+
+def _recognize_many(model: Any, segments: list[vad.Segment], rate: int) -> list[formats.SegmentResult]:
+    """Recognize independent segments together (``Model.transcribe_batch``), each on the file's timeline."""
+    if not segments:
+        return []
+    transcripts = model.transcribe_batch([s.audio for s in segments])
+    return [
+        formats.segment_from_transcript(t, s.start / rate, s.end / rate) for s, t in zip(segments, transcripts)
+    ]
 
 
 def _recognize(model: Any, samples: Any, start: float, end: float) -> formats.SegmentResult:
