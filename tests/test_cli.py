@@ -345,3 +345,14 @@ def test_input_expansion_and_output_names(tmp_path) -> None:
         tmp_path / "out" / "a-2.srt",
         tmp_path / "out" / "stdin.srt",
     ]
+
+
+def test_many_short_files_are_batched_with_the_same_results(cache, armenian_bundle) -> None:
+    clips = [_clip(n) for n in ("s003_hy.wav", "s020_hyw.wav", "s034_hy.wav", "s047_hy.wav", "s090_hyw.wav")]
+    rc, out, err = run("transcribe", *map(str, clips), "--model", str(armenian_bundle), "--format", "json", cache=cache)
+    assert rc == 0, err
+    docs = [json.loads(line) for line in out.splitlines()]
+    model = pyds.Model(str(armenian_bundle))
+    assert [d["segments"][0]["text"] if d["segments"] else "" for d in docs] == [
+        model.stt_with_metadata(audio.load(c))[0].text for c in clips
+    ]

@@ -194,9 +194,7 @@ def _recognize_many(model: Any, segments: list[vad.Segment], rate: int) -> list[
     if not segments:
         return []
     transcripts = model.transcribe_batch([s.audio for s in segments])
-    return [
-        formats.segment_from_transcript(t, s.start / rate, s.end / rate) for s, t in zip(segments, transcripts)
-    ]
+    return [formats.segment_from_transcript(t, s.start / rate, s.end / rate) for s, t in zip(segments, transcripts)]
 
 
 def _recognize(model: Any, samples: Any, start: float, end: float) -> formats.SegmentResult:
@@ -259,6 +257,45 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     failed = len(problems)
     stdin_bytes: bytes | None = None
     many = len(files) > 1
+    rate = int(model.sample_rate)
+    threshold = vad.VadOptions().max_segment
+    # Short files wait in a group and are recognized together as rows of the batch engine; a long file (split
+    # at pauses, batched segment-wise inside transcribe_file) first flushes the group, so outputs keep input order.
+    group: list[tuple[InputFile, Path | None, formats.FileResult, Any]] = []
+
+    def emit(f: InputFile, target: Path | None, result: formats.FileResult) -> None:
+        if target is not None:
+            formats.write_atomic(target, formats.format_result(result, args.format))
+        elif args.format == "json":
+            _write_stdout(formats.to_json(result, indent=None))  # JSON Lines: one object per input
+        else:
+            text = formats.format_result(result, args.format)
+            _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
+
+    def fail(f: InputFile, exc: BaseException) -> None:
+        nonlocal failed
+        failed += 1
+        message = str(exc)
+        _error(message if f.display in message else f"{f.display}: {message}")
+
+    def flush_group() -> None:
+        if not group:
+            return
+        try:
+            transcripts = model.transcribe_batch([samples for *_, samples in group])
+        except (PydsError, RuntimeError, ValueError):  # find the culprit: one at a time
+            transcripts = [None] * len(group)
+        for (f, target, result, samples), transcript in zip(group, transcripts):
+            try:
+                if transcript is None:
+                    transcript = model.stt_with_metadata(samples)[0]
+                result.segments.append(formats.segment_from_transcript(transcript, 0.0, result.duration))
+                emit(f, target, result)
+            except (PydsError, OSError, RuntimeError, ValueError) as exc:
+                fail(f, exc)
+            bar.update(1)
+        group.clear()
+
     # The bar over files only when there are several; long files get their own bar over seconds.
     with _bar(args.progress if many else False, total=len(files), unit="file", desc="transcribing") as bar:
         for f, target in zip(files, targets):
@@ -268,19 +305,23 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                     if stdin_bytes is None:
                         stdin_bytes = sys.stdin.buffer.read()
                     source = stdin_bytes
-                result = transcribe_file(model, source, name=f.display, progress=args.progress, model_name=model_name)
-                if target is not None:
-                    formats.write_atomic(target, formats.format_result(result, args.format))
-                elif args.format == "json":
-                    _write_stdout(formats.to_json(result, indent=None))  # JSON Lines: one object per input
-                else:
-                    text = formats.format_result(result, args.format)
-                    _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
+                if audio.info(source).duration <= threshold:
+                    samples = audio.load(source, rate)
+                    result = formats.FileResult(f.display, samples.size / rate, rate, [], model_name)
+                    group.append((f, target, result, samples))
+                    if len(group) == SEGMENT_GROUP:
+                        flush_group()
+                    continue
+                flush_group()
+                emit(
+                    f,
+                    target,
+                    transcribe_file(model, source, name=f.display, progress=args.progress, model_name=model_name),
+                )
             except (PydsError, OSError, RuntimeError, ValueError) as exc:  # this file failed; go on
-                failed += 1
-                message = str(exc)
-                _error(message if f.display in message else f"{f.display}: {message}")
+                fail(f, exc)
             bar.update(1)
+        flush_group()
     return EXIT_FAILED if failed else EXIT_OK
 
 
