@@ -37,6 +37,18 @@ struct TimestepNode {
   std::int32_t refs = 0;
 };
 
+// A slot for a new node: the most recently freed one, else a new one at the end (the pool's only growth).
+template <typename Node>
+NodeId take_slot(std::vector<Node>& nodes, std::vector<NodeId>& free) {
+  if (!free.empty()) {
+    const NodeId id = free.back();
+    free.pop_back();
+    return id;
+  }
+  nodes.emplace_back();
+  return static_cast<NodeId>(nodes.size() - 1);
+}
+
 class TimestepPool {
  public:
   void clear() {
@@ -45,14 +57,7 @@ class TimestepPool {
   }
   // A new list = `tail` + [frame]; the result holds one reference (the caller's).
   NodeId push(NodeId tail, unsigned frame) {
-    NodeId id;
-    if (!free_.empty()) {
-      id = free_.back();
-      free_.pop_back();
-    } else {
-      id = static_cast<NodeId>(nodes_.size());
-      nodes_.emplace_back();
-    }
+    const NodeId id = take_slot(nodes_, free_);
     nodes_[id] = TimestepNode{frame, tail, 1};
     if (tail != kNone) ++nodes_[tail].refs;
     return id;
@@ -98,14 +103,7 @@ class PrefixPool {
 
   // A new child with zero references of its own; it holds one on its parent.
   NodeId add_child(NodeId parent, unsigned label, Scorer::TrieState state) {
-    NodeId id;
-    if (!free_.empty()) {
-      id = free_.back();
-      free_.pop_back();
-    } else {
-      id = static_cast<NodeId>(nodes_.size());
-      nodes_.emplace_back();
-    }
+    const NodeId id = take_slot(nodes_, free_);
     PrefixNode& n = nodes_[id];
     n = PrefixNode{};
     n.parent = parent;
