@@ -59,24 +59,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temp file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {"p50_ms": float("nan"), "p95_ms": float("nan")}
@@ -301,6 +283,8 @@ def run_worker(kind: str, job: dict, python: str = sys.executable) -> dict:
 
 def coqui_libs() -> Path:
     """libstt.so + libkenlm.so of the PyPI wheel stt==1.4.0, fetched once with pip into the cache."""
+    from pyds._files import write_atomic
+
     target = CACHE / "stt-1.4.0"
     if (target / "libstt.so").is_file() and (target / "libkenlm.so").is_file():
         return target
@@ -376,6 +360,9 @@ def window_file(files: list[str], path: Path) -> dict[str, str]:
 
 
 def agreement(ours: dict, peer: dict) -> dict:
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import levenshtein
+
     """Identical transcripts and character error rate of `ours` against `peer` (file -> {"text"})."""
     same = sum(ours[f]["text"] == peer[f]["text"] for f in peer if f in ours)
     edits = sum(levenshtein(ours[f]["text"], peer[f]["text"]) for f in peer if f in ours)
@@ -401,6 +388,8 @@ def summarize(name: str, result: dict, audio_s: float, durations: dict[str, floa
 
 
 def main() -> None:
+    from pyds._files import write_atomic
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JOB"), help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")

@@ -29,6 +29,16 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance between two sequences (characters of transcripts): the CER numerator."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 def shared_path(relative: str) -> Path:
     """A file or folder under ../shared, or skip/fail with the path in the reason."""
     path = SHARED / relative

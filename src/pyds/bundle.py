@@ -54,13 +54,12 @@ the IR by the runtime at load: nothing here is trusted further.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import _files
 from .errors import InvalidModelError, ModelNotFoundError
 
 __all__ = ["Bundle", "BUNDLE_FORMAT", "BUNDLE_FILE", "IO_KEYS"]
@@ -139,19 +138,7 @@ class Bundle:
         """Write pyds.json into ``directory`` atomically; returns its path."""
         directory = Path(directory)
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=".pyds.json.", dir=directory)
-        umask = os.umask(0)
-        os.umask(umask)
-        try:
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; pyds.json is an ordinary file
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, directory / BUNDLE_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _files.write_atomic(directory / BUNDLE_FILE, text.encode("utf-8"))
         self.directory = directory
         return directory / BUNDLE_FILE
 
