@@ -409,6 +409,11 @@ class Stream:
     def reset(self) -> None:
         ...
     @property
+    def batched(self) -> bool:
+        """
+        True when this stream's chunks run as rows of the model's live scheduler.
+        """
+    @property
     def finished(self) -> bool:
         ...
     @property
@@ -418,7 +423,7 @@ class Model:
     """
     A compiled model bundle (use pyds.Model, which resolves model names and files).
     """
-    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, batch_streams: bool = True, live_batch_rows: typing.SupportsInt | typing.SupportsIndex = 32) -> None:
         ...
     def add_hot_word(self, word: str, boost: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -442,9 +447,18 @@ class Model:
         ...
     def stt_with_metadata(self, audio: numpy.ndarray, num_results: typing.SupportsInt | typing.SupportsIndex = 1) -> list[Transcript]:
         ...
+    def time_inference(self, rows: typing.SupportsInt | typing.SupportsIndex = 1, requests: typing.SupportsInt | typing.SupportsIndex = 20) -> float:
+        """
+        The raw inference ceiling: mean seconds of one request of `rows` chunks on the compiled model (no features, no decoder; one warm-up request first).
+        """
     @property
     def alphabet(self) -> Alphabet:
         ...
+    @property
+    def batch_streams(self) -> bool:
+        """
+        True when streams share batched inference (the live scheduler).
+        """
     @property
     def beam_width(self) -> int:
         ...
@@ -474,6 +488,16 @@ class Model:
     @property
     def language(self) -> str:
         ...
+    @property
+    def live_rounds(self) -> int:
+        """
+        Batched requests the live scheduler has run so far.
+        """
+    @property
+    def live_rows(self) -> int:
+        """
+        Stream chunks the live scheduler has inferred so far (rows over all rounds).
+        """
     @property
     def n_cell(self) -> int:
         ...
