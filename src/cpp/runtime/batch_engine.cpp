@@ -1,7 +1,6 @@
 #include "runtime/batch_engine.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -20,12 +19,6 @@ namespace {
 
 constexpr std::size_t kIdle = static_cast<std::size_t>(-1);
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-void moving_average(double& average, double sample) { average = average == 0 ? sample : 0.8 * average + 0.2 * sample; }
-
 }  // namespace
 
 // One row of the batch: the utterance it holds (all its MFCC frames, as context windows) and the beam search
@@ -35,7 +28,7 @@ struct BatchPipeline::Row {
   std::size_t input = kIdle;  // index into the inputs; kIdle when the row is free
   ContextWindows windows;     // the utterance's frames (flush frame and trailing context included)
   std::vector<float> frames;  // reused for feature extraction
-  bool clear[2] = {false, false};  // its window rows in request q's buffer are all zero (idle rows)
+  std::size_t lane = 0;       // its decoder thread lane: every chunk of an utterance is decoded on one thread
   std::size_t valid = 0;      // valid timesteps of its chunk in the request being run
   std::unique_ptr<CtcBeamSearch> search;
 };
@@ -44,8 +37,7 @@ BatchPipeline::BatchPipeline(const Model& model, std::size_t batch_size, Decoder
     : model_(model), acoustic_(model.acoustic()), pool_(pool), batch_(batch_size), steps_(acoustic_.n_steps()),
       window_floats_(acoustic_.window_floats()),
       n_input_(static_cast<std::size_t>(model.feature_options().dct_coefficients)), n_context_(model.n_context()),
-      classes_(acoustic_.n_classes()), cell_(acoustic_.n_cell()), row_features_(acoustic_.features_shape(1)),
-      row_state_(acoustic_.state_shape(1)), row_logits_(acoustic_.logits_shape(1)) {
+      classes_(acoustic_.n_classes()), cell_(acoustic_.n_cell()) {
   for (int i = 0; i < 2; ++i) {
     state_c_[i] = ov::Tensor(ov::element::f32, acoustic_.state_shape(batch_));
     state_h_[i] = ov::Tensor(ov::element::f32, acoustic_.state_shape(batch_));
@@ -58,19 +50,7 @@ BatchPipeline::BatchPipeline(const Model& model, std::size_t batch_size, Decoder
     r.windows = ov::Tensor(ov::element::f32, acoustic_.features_shape(batch_));
     r.logits = ov::Tensor(ov::element::f32, acoustic_.logits_shape(batch_));
     std::memset(r.windows.data(), 0, r.windows.get_byte_size());
-    const int out = 1 - i;
-    acoustic_.bind(r.infer, r.windows, state_c_[i], state_h_[i], r.logits, state_c_[out], state_h_[out]);
   }
-  single_ = acoustic_.create_request();
-}
-
-void BatchPipeline::infer_row(int q, std::size_t row) {
-  const Request& r = requests_[q];
-  const int out = 1 - q;
-  acoustic_.bind(single_, row_view(r.windows, row, row_features_), row_view(state_c_[q], row, row_state_),
-                 row_view(state_h_[q], row, row_state_), row_view(r.logits, row, row_logits_),
-                 row_view(state_c_[out], row, row_state_), row_view(state_h_[out], row, row_state_));
-  AcousticModel::infer(single_);
 }
 
 void BatchPipeline::assign(Row& row, std::size_t row_index, std::size_t input, int q) {
@@ -120,7 +100,10 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
   const DecoderSettings settings = model_.decoder_settings();
   std::vector<Row> rows;
   rows.reserve(batch_);
-  for (std::size_t r = 0; r < batch_; ++r) rows.emplace_back(n_context_, n_input_, steps_);
+  for (std::size_t r = 0; r < batch_; ++r) {
+    rows.emplace_back(n_context_, n_input_, steps_);
+    rows.back().lane = r;
+  }
   for (auto& row : rows)
     row.search = std::make_unique<CtcBeamSearch>(model_.alphabet(), settings.options, settings.scorer, settings.hot_words);
   for (auto& r : requests_) std::memset(r.windows.data(), 0, r.windows.get_byte_size());
@@ -147,46 +130,27 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
       if (rows[r].input != kIdle) ++busy;
     }
     if (busy == 0) break;
-    const std::size_t batch = batch_;
-    // Few busy rows: one batch-1 call per row, when that is measured (or, before measuring, expected) cheaper.
-    const bool singles = batch_ > 1 && (single_seconds_ > 0 && batch_seconds_ > 0
-                                            ? busy * single_seconds_ < batch_seconds_
-                                            : busy <= batch_ / 4);
+    // Rows only fall idle once every input is assigned (the tail): move the busy rows down to rows 0..busy-1
+    // (state row and all), so that the request runs on exactly the busy rows (the batch is dynamic).
+    for (std::size_t lo = 0, hi = batch_; lo < busy; ++lo) {
+      if (rows[lo].input != kIdle) continue;
+      do --hi; while (rows[hi].input == kIdle);
+      std::swap(rows[lo], rows[hi]);
+      for (ov::Tensor* pair : {&state_c_[q], &state_h_[q]})
+        std::memcpy(pair->data<float>() + lo * cell_, pair->data<float>() + hi * cell_, cell_ * sizeof(float));
+    }
 
     float* windows = request.windows.data<float>();
-    for (std::size_t r = 0; r < batch; ++r) {
-      Row& row = rows[r];
-      float* dst = windows + r * steps_ * window_floats_;
-      if (row.input == kIdle) {
-        if (singles) continue;  // not computed at all
-        if (!row.clear[q]) std::fill(dst, dst + steps_ * window_floats_, 0.0f);
-        row.clear[q] = true;
-        continue;
-      }
-      row.valid = row.windows.take_chunk(dst);  // a partial last chunk zero-filled, as in Stream
-      row.clear[q] = false;
-    }
-
-    try {
-      const auto start = std::chrono::steady_clock::now();
-      if (singles) {
-        for (std::size_t r = 0; r < batch_; ++r)
-          if (rows[r].input != kIdle) infer_row(q, r);
-        moving_average(single_seconds_, seconds_since(start) / static_cast<double>(busy));
-      } else {
-        AcousticModel::infer(request.infer);
-        moving_average(batch_seconds_, seconds_since(start));
-      }
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw_error(ErrorKind::Runtime, std::string("batched acoustic model inference failed: ") + e.what());
-    }
+    for (std::size_t r = 0; r < busy; ++r) rows[r].valid = rows[r].windows.take_chunk(windows + r * steps_ * window_floats_);
+    const int out = 1 - q;
+    acoustic_.bind(request.infer, rows_view(request.windows, busy), rows_view(state_c_[q], busy),
+                   rows_view(state_h_[q], busy), rows_view(request.logits, busy), rows_view(state_c_[out], busy),
+                   rows_view(state_h_[out], busy));
+    AcousticModel::infer(request.infer);
 
     float* logits = request.logits.data<float>();
-    for (std::size_t r = 0; r < batch; ++r) {
+    for (std::size_t r = 0; r < busy; ++r) {
       Row& row = rows[r];
-      if (row.input == kIdle) continue;
       const std::size_t valid = row.valid;
       const bool last = row.windows.available() == 0;
       const std::size_t input = row.input;
@@ -196,7 +160,7 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
         std::lock_guard<std::mutex> lock(done_mutex_);
         ++request.pending;
       }
-      pool_.submit(r, [this, q, search, probs, valid, last, input, num_results, probabilities, &results] {
+      pool_.submit(row.lane, [this, q, search, probs, valid, last, input, num_results, probabilities, &results] {
         std::exception_ptr error;
         try {
           to_probabilities(probs, valid, classes_, probabilities);

@@ -32,13 +32,12 @@ class BatchPipeline {
  private:
   struct Row;
   struct Request {
-    ov::InferRequest infer;      // B rows, its tensors bound once
+    ov::InferRequest infer;      // bound each step to the busy rows of its buffers
     ov::Tensor windows, logits;  // [B, n_steps, window] and [B, n_steps, classes], this request's own
     std::size_t pending = 0;     // decode tasks still reading `logits` (guarded by done_mutex_)
   };
 
   void assign(Row& row, std::size_t row_index, std::size_t input, int request);
-  void infer_row(int q, std::size_t row);
   void task_done(int q, std::exception_ptr error);
   void wait_decoded(int q);
 
@@ -46,13 +45,8 @@ class BatchPipeline {
   const AcousticModel& acoustic_;
   DecoderPool& pool_;
   std::size_t batch_, steps_, window_floats_, n_input_, n_context_, classes_, cell_;
-  ov::Shape row_features_, row_state_, row_logits_;  // batch-1 shapes
   ov::Tensor state_c_[2], state_h_[2];  // [B, n_cell]; request q reads pair q and writes pair 1 - q
   Request requests_[2];
-  // When only a few rows are busy (the tail of a run), each runs alone as batch 1, over views of its rows (the
-  // same arithmetic per row). Which is cheaper is learnt from the measured call times.
-  ov::InferRequest single_;
-  double batch_seconds_ = 0, single_seconds_ = 0;  // moving averages (0 = not measured yet)
   const std::vector<SampleView>* audios_ = nullptr;
 
   std::mutex done_mutex_;

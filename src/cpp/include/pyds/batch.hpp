@@ -8,12 +8,13 @@
 //   auto results = engine.run(views, 1);                      // one vector<Transcript> per input, in order
 //
 // How it works: the Model's own compiled model (no second copy of the weights, no re-read of pyds.json), run
-// with `batch_size` rows per request. Each row holds one utterance at a time; its LSTM state lives in that row of two [B, n_cell] state buffers that the engine's two infer requests
-// read and write crosswise (request 0 reads buffer 0 and writes buffer 1, request 1 the reverse; bound once), so
-// no state is ever copied; a row that takes a new utterance has its state row zeroed. Utterances are assigned
-// longest first and a row is refilled as soon as its utterance ends. In the tail, when so few rows are busy that
-// one call per row is cheaper (measured), each busy row runs as batch 1 over views of its rows. Rows are computed
-// independently: every row gets bit for bit the arithmetic it gets at batch 1 (see runtime/acoustic_model.hpp).
+// with up to `batch_size` rows per request. Each row holds one utterance at a time; its LSTM state lives in that
+// row of two [B, n_cell] state buffers that the engine's two infer requests read and write crosswise (request 0
+// reads buffer 0 and writes buffer 1, request 1 the reverse), so no state is copied per step; a row that takes a
+// new utterance has its state row zeroed. Utterances are assigned longest first and a row is refilled as soon as
+// its utterance ends. In the tail, when rows fall idle, the busy rows are moved down (state row included) and the
+// request runs on exactly the busy rows: the batch is dynamic, and rows are computed independently, so every row
+// gets bit for bit the arithmetic it gets at batch 1 (see runtime/acoustic_model.hpp).
 // Each request has its own window and logits buffers, so decoder threads run the beam search of step k (one
 // CtcBeamSearch per row, each row always on the same thread, in order) while step k+1 infers.
 //

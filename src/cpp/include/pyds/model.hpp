@@ -51,7 +51,8 @@ struct ModelOptions {
   bool batch_streams = true;    // streams share batched inference (the live scheduler); false = each stream
                                 // runs its own batch-1 requests on the caller's thread. Ignored (false) for
                                 // bundles with a fixed batch of 1.
-  std::size_t live_batch_rows = 32;    // at most this many streams' chunks per batched request
+  std::size_t live_batch_rows = 16;    // at most this many streams' chunks per batched request (memory grows
+                                       // with it: 16 is the batch engine's default, so both share one size)
   std::size_t live_decoder_threads = 0;  // the live streams' beam-search threads (0 = one per hardware thread)
 };
 
