@@ -423,7 +423,7 @@ class Model:
     """
     A compiled model bundle (use pyds.Model, which resolves model names and files).
     """
-    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, batch_streams: bool = True, live_batch_rows: typing.SupportsInt | typing.SupportsIndex = 32) -> None:
+    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, batch_streams: bool = True, live_batch_rows: typing.SupportsInt | typing.SupportsIndex = 16) -> None:
         ...
     def add_hot_word(self, word: str, boost: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -458,6 +458,11 @@ class Model:
     def batch_streams(self) -> bool:
         """
         True when streams share batched inference (the live scheduler).
+        """
+    @property
+    def batchable(self) -> bool:
+        """
+        True when the compiled model takes several rows per request (a dynamic batch).
         """
     @property
     def beam_width(self) -> int:

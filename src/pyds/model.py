@@ -145,7 +145,7 @@ class Model:
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
-        self._dynamic_batch = manifest.batch == "dynamic"
+        self._dynamic_batch = self._core.batchable
         self._engines: dict[int | None, _core.BatchEngine] = {}
         self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0

@@ -78,6 +78,8 @@ void bind_runtime(py::module_& m) {
       .def_property_readonly("n_cell", &Model::n_cell)
       .def_property("beam_width", &Model::beam_width, &Model::set_beam_width)
       .def("compiled_property", &Model::compiled_property, py::arg("name"))
+      .def_property_readonly("batchable", &Model::batchable,
+                             "True when the compiled model takes several rows per request (a dynamic batch).")
       .def_property_readonly("batch_streams", &Model::batches_streams,
                              "True when streams share batched inference (the live scheduler).")
       .def(

@@ -46,7 +46,9 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
 
 Model::~Model() = default;
 
-bool Model::batches_streams() const { return options_.batch_streams && acoustic_->batchable(); }
+bool Model::batchable() const { return acoustic_->batchable(); }
+
+bool Model::batches_streams() const { return options_.batch_streams && batchable(); }
 
 runtime::LiveScheduler* Model::live_scheduler() const {
   if (!batches_streams()) return nullptr;

@@ -82,6 +82,9 @@ class Model : public std::enable_shared_from_this<Model> {
   const std::string& numerics() const { return numerics_; }
   // The options the model was loaded with.
   const ModelOptions& options() const { return options_; }
+  // True when requests may hold more than one row (a dynamic batch and batch-major logits): the batch engine
+  // and the live scheduler need it.
+  bool batchable() const;
   // True when new streams run batched on the live scheduler (batch_streams on and the bundle batchable).
   bool batches_streams() const;
   const std::string& device() const;
