@@ -524,6 +524,10 @@ class BatchEngine:
     """
     def __init__(self, model: Model, *, batch_size: typing.SupportsInt | typing.SupportsIndex = 16, decoder_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
+    def last_run_stats(self) -> dict:
+        """
+        The profile of the last run: seconds in inference, features and waiting for the decoders, wall seconds, requests and rows.
+        """
     def run(self, audios: collections.abc.Sequence, num_results: typing.SupportsInt | typing.SupportsIndex = 1) -> list[list[Transcript]]:
         """
         Per input, in order: its best num_results transcripts (the Model's decoder settings at call time).

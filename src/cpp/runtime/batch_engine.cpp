@@ -1,6 +1,7 @@
 #include "runtime/batch_engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -18,6 +19,15 @@ namespace pyds::runtime {
 namespace {
 
 constexpr std::size_t kIdle = static_cast<std::size_t>(-1);
+using Clock = std::chrono::steady_clock;
+
+// Seconds since `mark`; moves `mark` to now.
+double lap(Clock::time_point& mark) {
+  const auto now = Clock::now();
+  const double s = std::chrono::duration<double>(now - mark).count();
+  mark = now;
+  return s;
+}
 
 }  // namespace
 
@@ -85,6 +95,13 @@ void BatchPipeline::wait_decoded(int q) {
 }
 
 std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<SampleView>& audios, std::size_t num_results) {
+  const auto started = Clock::now();
+  stats_ = BatchStats{};
+  struct Total {
+    BatchStats& stats;
+    Clock::time_point started;
+    ~Total() { stats.total_s = std::chrono::duration<double>(Clock::now() - started).count(); }
+  } total{stats_, started};
   std::vector<std::vector<Transcript>> results(audios.size());
   if (audios.empty()) return results;
   audios_ = &audios;
@@ -122,11 +139,16 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
   for (std::size_t step = 0;; ++step) {
     const int q = static_cast<int>(step & 1);
     Request& request = requests_[q];
+    auto mark = Clock::now();
     wait_decoded(q);  // the decoders are done with this request's logits (from step - 2)
+    stats_.waiting_s += lap(mark);
 
     std::size_t busy = 0;
     for (std::size_t r = 0; r < batch_; ++r) {
-      if (rows[r].input == kIdle && next_input < order.size()) assign(rows[r], r, order[next_input++], q);
+      if (rows[r].input == kIdle && next_input < order.size()) {
+        assign(rows[r], r, order[next_input++], q);
+        stats_.features_s += lap(mark);
+      }
       if (rows[r].input != kIdle) ++busy;
     }
     if (busy == 0) break;
@@ -146,7 +168,11 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
     acoustic_.bind(request.infer, rows_view(request.windows, busy), rows_view(state_c_[q], busy),
                    rows_view(state_h_[q], busy), rows_view(request.logits, busy), rows_view(state_c_[out], busy),
                    rows_view(state_h_[out], busy));
+    lap(mark);
     AcousticModel::infer(request.infer);
+    stats_.inference_s += lap(mark);
+    ++stats_.requests;
+    stats_.rows += busy;
 
     float* logits = request.logits.data<float>();
     for (std::size_t r = 0; r < busy; ++r) {
@@ -216,6 +242,11 @@ std::vector<std::vector<Transcript>> BatchEngine::run(const std::vector<SampleVi
   }
   std::lock_guard<std::mutex> lock(run_mutex_);
   return pipeline_->run(audios, num_results);
+}
+
+BatchStats BatchEngine::last_run_stats() {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  return pipeline_->stats();
 }
 
 }  // namespace pyds

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "pyds/batch.hpp"
 #include "pyds/decoder.hpp"
 #include "pyds/features.hpp"
 #include "runtime/decoder_pool.hpp"
@@ -28,6 +29,7 @@ class BatchPipeline {
 
   // Runs every utterance; results[i] are input i's best `num_results` transcripts.
   std::vector<std::vector<Transcript>> run(const std::vector<SampleView>& audios, std::size_t num_results);
+  const BatchStats& stats() const { return stats_; }
 
  private:
   struct Row;
@@ -52,6 +54,7 @@ class BatchPipeline {
   std::mutex done_mutex_;
   std::condition_variable done_;
   std::exception_ptr error_;
+  BatchStats stats_;
 };
 
 }  // namespace pyds::runtime

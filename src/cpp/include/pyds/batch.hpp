@@ -43,6 +43,14 @@ struct BatchOptions {
   std::size_t decoder_threads = 0;  // beam-search threads (0 = one per hardware thread)
 };
 
+// Where the time of one run() went (the profile of the throughput path): the inference thread's seconds in
+// inference requests, in feature extraction (MFCC + windows of newly assigned utterances) and waiting for the
+// decoder threads; the run's wall time; requests made and rows inferred (rows / requests = the mean batch).
+struct BatchStats {
+  double inference_s = 0, features_s = 0, waiting_s = 0, total_s = 0;
+  std::size_t requests = 0, rows = 0;
+};
+
 class BatchEngine {
  public:
   // Runs on the Model's compiled model. InvalidModel when the bundle has a fixed batch of 1 (reconvert it with
@@ -56,6 +64,9 @@ class BatchEngine {
   // order, its best `num_results` transcripts. Inputs are checked before anything runs: InvalidAudio names
   // the index of the first input holding NaN/Inf.
   std::vector<std::vector<Transcript>> run(const std::vector<SampleView>& audios, std::size_t num_results = 1);
+
+  // The profile of the last completed run().
+  BatchStats last_run_stats();
 
   std::size_t batch_size() const { return options_.batch_size; }
   std::size_t decoder_threads() const { return options_.decoder_threads; }
