@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import run_in_threads, shared_path
 
 import pyds
 
@@ -56,29 +56,20 @@ def test_threads_share_batched_requests_with_lone_results(live: pyds.Model, alon
     pieces = {n: 800 + 517 * i for i, n in enumerate(CLIPS)}  # every thread feeds pieces of its own size
     expected = {n: lone_result(alone, a, pieces[n]) for n, a in audio.items()}
     got: dict[str, list[tuple]] = {n: [] for n in CLIPS}
-    errors: list[BaseException] = []
     start = threading.Barrier(len(CLIPS))
     rounds, rows = live._core.live_rounds, live._core.live_rows
 
     def work(name: str) -> None:
-        try:
-            start.wait()
-            for _ in range(2):
-                stream = live.create_stream()
-                a, piece = audio[name], pieces[name]
-                for i in range(0, len(a), piece):
-                    stream.feed_audio_content(a[i : i + piece])
-                    time.sleep(0.001)  # interleave with the other threads, as live clients do
-                got[name].append(key(stream.finish_stream_with_metadata()[0]))
-        except BaseException as exc:  # reported below; a thread's exception would be lost otherwise
-            errors.append(exc)
+        start.wait()
+        for _ in range(2):
+            stream = live.create_stream()
+            a, piece = audio[name], pieces[name]
+            for i in range(0, len(a), piece):
+                stream.feed_audio_content(a[i : i + piece])
+                time.sleep(0.001)  # interleave with the other threads, as live clients do
+            got[name].append(key(stream.finish_stream_with_metadata()[0]))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in CLIPS]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, CLIPS)
     for n in CLIPS:
         assert got[n] == [expected[n]] * 2, n
     # The chunks really ran as rows of shared requests: fewer requests than chunks.
@@ -161,3 +152,17 @@ def test_feeding_a_finished_stream_fails(live: pyds.Model):
     stream.finish_stream()
     with pytest.raises(ValueError, match="finished"):
         stream.feed_audio_content(clip(CLIPS[2])[:8000])
+
+
+def test_dropping_streams_with_chunks_in_flight(live: pyds.Model, alone: pyds.Model):
+    # A stream that goes away does not wait for its queued chunks (they are dropped) and a running round skips its
+    # decode; the other streams carry on unaffected.
+    audio = np.concatenate([clip(n) for n in CLIPS[:3]])
+    keep = live.create_stream()
+    for _ in range(5):
+        dropped = live.create_stream()
+        dropped.feed_audio_content(audio)  # returns with up to 8 chunks still queued or running
+        keep.feed_audio_content(audio[:3200])
+        del dropped
+    keep.finish_stream()
+    assert live.stt(audio[:40000]) == alone.stt(audio[:40000])

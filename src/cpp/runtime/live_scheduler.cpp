@@ -15,9 +15,17 @@ LiveSlot::LiveSlot(LiveScheduler& scheduler, Decode decode, std::size_t lane)
     : scheduler_(scheduler), decode_(std::move(decode)), lane_(lane), state_c_(scheduler.cell_, 0.0f),
       state_h_(scheduler.cell_, 0.0f) {}
 
-LiveSlot::~LiveSlot() {
-  std::unique_lock<std::mutex> lock(scheduler_.mutex_);
-  idle_.wait(lock, [&] { return in_flight_ == 0; });
+void LiveSlot::close() {
+  {
+    std::lock_guard<std::mutex> lock(scheduler_.mutex_);
+    if (!queue_.empty()) {
+      scheduler_.ready_.erase(std::find(scheduler_.ready_.begin(), scheduler_.ready_.end(), this));
+      in_flight_ -= queue_.size();
+      queue_.clear();
+    }
+  }
+  std::lock_guard<std::mutex> lock(decode_mutex_);
+  closed_ = true;
 }
 
 std::size_t LiveSlot::submit(ContextWindows& windows) {
@@ -93,9 +101,9 @@ LiveScheduler::~LiveScheduler() {
   thread_.join();
 }
 
-std::unique_ptr<LiveSlot> LiveScheduler::open(LiveSlot::Decode decode) {
+std::shared_ptr<LiveSlot> LiveScheduler::open(LiveSlot::Decode decode) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return std::unique_ptr<LiveSlot>(new LiveSlot(*this, std::move(decode), next_lane_++));
+  return std::shared_ptr<LiveSlot>(new LiveSlot(*this, std::move(decode), next_lane_++));
 }
 
 std::size_t LiveScheduler::rounds() const {
@@ -109,7 +117,7 @@ std::size_t LiveScheduler::rows() const {
 }
 
 void LiveScheduler::loop() {
-  std::vector<std::pair<LiveSlot*, LiveSlot::Chunk*>> round;
+  Round round;
   round.reserve(max_rows_);
   for (;;) {
     round.clear();
@@ -122,7 +130,7 @@ void LiveScheduler::loop() {
       for (std::size_t i = 0; i < n; ++i) {
         LiveSlot* slot = ready_.front();
         ready_.pop_front();
-        round.emplace_back(slot, slot->queue_.front().release());
+        round.emplace_back(slot->shared_from_this(), slot->queue_.front().release());
         slot->queue_.pop_front();
         if (!slot->queue_.empty()) ready_.push_back(slot);
       }
@@ -133,7 +141,7 @@ void LiveScheduler::loop() {
   }
 }
 
-void LiveScheduler::run_round(std::vector<std::pair<LiveSlot*, LiveSlot::Chunk*>>& round) {
+void LiveScheduler::run_round(Round& round) {
   const std::size_t rows = round.size();
   const std::size_t chunk_floats = steps_ * window_floats_;
   float* windows = windows_.data<float>();
@@ -158,7 +166,7 @@ void LiveScheduler::run_round(std::vector<std::pair<LiveSlot*, LiveSlot::Chunk*>
   const float* h_out = state_h_out_.data<float>();
   const std::size_t probs_floats = steps_ * classes_;
   for (std::size_t r = 0; r < rows; ++r) {
-    auto [slot, chunk] = round[r];
+    auto& [slot, chunk] = round[r];
     if (error) {
       chunk_done(*slot, chunk, error);
       continue;
@@ -166,11 +174,13 @@ void LiveScheduler::run_round(std::vector<std::pair<LiveSlot*, LiveSlot::Chunk*>
     std::memcpy(slot->state_c_.data(), c_out + r * cell_, cell_ * sizeof(float));
     std::memcpy(slot->state_h_.data(), h_out + r * cell_, cell_ * sizeof(float));
     std::memcpy(chunk->probs.data(), logits + r * probs_floats, probs_floats * sizeof(float));
-    pool_.submit(slot->lane_, [this, slot = slot, chunk = chunk] {
+    const std::size_t lane = slot->lane_;
+    pool_.submit(lane, [this, slot = std::move(slot), chunk = chunk] {
       std::exception_ptr failure;
       try {
         to_probabilities(chunk->probs.data(), chunk->valid, classes_, model_.logits_are_probabilities());
-        slot->decode_(chunk->probs.data(), chunk->valid);
+        std::lock_guard<std::mutex> lock(slot->decode_mutex_);
+        if (!slot->closed_) slot->decode_(chunk->probs.data(), chunk->valid);
       } catch (...) {
         failure = std::current_exception();
       }
@@ -185,7 +195,7 @@ void LiveScheduler::chunk_done(LiveSlot& slot, LiveSlot::Chunk* chunk, std::exce
     slot.free_.emplace_back(chunk);
     if (error && !slot.error_) slot.error_ = error;
     --slot.in_flight_;
-    slot.idle_.notify_all();  // under the lock: a waiting ~LiveSlot may destroy idle_ as soon as it is released
+    slot.idle_.notify_all();
   }
 }
 

@@ -9,7 +9,9 @@
 //
 // Feeding is cheap: Slot::submit copies the windows into a chunk buffer and queues it. A slot holds at most
 // kMaxInFlight chunks queued or decoding; submit waits for room beyond that (bounded memory when a whole file
-// is fed at once). Slot::wait() returns once every submitted chunk is inferred and decoded.
+// is fed at once). Slot::wait() returns once every submitted chunk is inferred and decoded. A stream that goes
+// away calls close(), which does not wait for its chunks: the queued ones are dropped, a round already running
+// keeps the slot alive (shared_ptr) and skips its decode.
 //
 // Thread safety: the scheduler is shared by all streams of its Model; each Slot is used by one stream (one
 // thread at a time); the decode callback runs on a decoder-pool thread, never concurrently with itself.
@@ -35,13 +37,12 @@ class AcousticModel;
 class ContextWindows;
 class LiveScheduler;
 
-class LiveSlot {
+class LiveSlot : public std::enable_shared_from_this<LiveSlot> {
  public:
   // Called on a decoder thread with each chunk's class probabilities [n_steps][classes] and its valid rows.
   using Decode = std::function<void(const float* probs, std::size_t valid)>;
   static constexpr std::size_t kMaxInFlight = 8;
 
-  ~LiveSlot();  // waits for the chunks in flight
   LiveSlot(const LiveSlot&) = delete;
   LiveSlot& operator=(const LiveSlot&) = delete;
 
@@ -52,6 +53,9 @@ class LiveSlot {
   void wait() const;
   // Zero LSTM state for a new utterance (waits first).
   void reset_state();
+  // The stream is going away: drops the queued chunks and returns once no decode callback runs or will run
+  // (waits at most for one chunk's decode, never for inference). The slot may not be used afterwards.
+  void close();
 
  private:
   friend class LiveScheduler;
@@ -70,6 +74,8 @@ class LiveSlot {
   std::size_t in_flight_ = 0;                 // submitted, not yet decoded
   mutable std::exception_ptr error_;
   mutable std::condition_variable idle_;
+  std::mutex decode_mutex_;  // held by a decode callback while it runs, and by close()
+  bool closed_ = false;      // guarded by decode_mutex_
   // Touched only by the scheduler thread while chunks are in flight (and by reset_state when none is):
   std::vector<float> state_c_, state_h_;
 };
@@ -82,7 +88,7 @@ class LiveScheduler {
   LiveScheduler(const LiveScheduler&) = delete;
   LiveScheduler& operator=(const LiveScheduler&) = delete;
 
-  std::unique_ptr<LiveSlot> open(LiveSlot::Decode decode);
+  std::shared_ptr<LiveSlot> open(LiveSlot::Decode decode);
   std::size_t max_rows() const { return max_rows_; }
   // Rounds run and rows inferred so far (for tests and benchmarks).
   std::size_t rounds() const;
@@ -91,7 +97,8 @@ class LiveScheduler {
  private:
   friend class LiveSlot;
   void loop();
-  void run_round(std::vector<std::pair<LiveSlot*, LiveSlot::Chunk*>>& round);
+  using Round = std::vector<std::pair<std::shared_ptr<LiveSlot>, LiveSlot::Chunk*>>;
+  void run_round(Round& round);
   void chunk_done(LiveSlot& slot, LiveSlot::Chunk* chunk, std::exception_ptr error);
 
   const AcousticModel& model_;
@@ -101,7 +108,7 @@ class LiveScheduler {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<LiveSlot*> ready_;  // slots with queued chunks, each once, oldest-ready first
+  std::deque<LiveSlot*> ready_;  // open slots with queued chunks, each once, oldest-ready first
   bool stopping_ = false;
   std::size_t next_lane_ = 0, rounds_ = 0, rows_ = 0;
   DecoderPool pool_;

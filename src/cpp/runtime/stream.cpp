@@ -28,7 +28,9 @@ Stream::Stream(std::shared_ptr<const Model> model)
     session_ = std::make_unique<runtime::AcousticSession>(model_->acoustic());
 }
 
-Stream::~Stream() = default;
+Stream::~Stream() {
+  if (slot_) slot_->close();  // from here on no decode callback touches this stream
+}
 
 void Stream::feed_audio(const SampleView& samples) {
   if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is finished: create a new one (or reset it)");

@@ -36,7 +36,7 @@ class LiveSlot;
 class Stream {
  public:
   explicit Stream(std::shared_ptr<const Model> model);
-  ~Stream();
+  ~Stream();  // does not wait for inference: queued chunks are dropped
 
   // Feeds mono samples at the model's rate (int16 or float32, checked for NaN/Inf first). Every completed
   // chunk goes to the acoustic model and the decoder (queued, when batched). InvalidArgument after finish().
@@ -82,7 +82,7 @@ class Stream {
   bool finished_ = false;
   bool record_ = false;
   std::vector<float> recorded_;
-  std::unique_ptr<runtime::LiveSlot> slot_;  // batched: this stream's row (declared last: destroyed first)
+  std::shared_ptr<runtime::LiveSlot> slot_;  // batched: this stream's row (closed by ~Stream)
 };
 
 }  // namespace pyds
