@@ -63,7 +63,9 @@ def worker(job: dict) -> dict:
     """One N in this process: reference results, one lone stream, then N paced live streams."""
     import pyds
 
-    model = pyds.Model(job["bundle"], beam_width=job["beam"], numerics=job["numerics"])
+    model = pyds.Model(
+        job["bundle"], beam_width=job["beam"], numerics=job["numerics"], batch_streams=job.get("batch_streams", True)
+    )
     n, piece = job["streams"], int(job["piece_ms"] * RATE / 1000)
     audios = stream_audios(n, job["seconds"])
     reference = [r.text for r in model.transcribe_batch(audios)]
@@ -133,7 +135,14 @@ def keeps_up(row: dict) -> bool:
 
 
 def sweep(
-    bundle: str, numerics: list[str], counts: list[int], seconds: float, piece_ms: float, beam: int, log=print
+    bundle: str,
+    numerics: list[str],
+    counts: list[int],
+    seconds: float,
+    piece_ms: float,
+    beam: int,
+    log=print,
+    batch_streams: bool = True,
 ) -> dict:
     """Per numerics mode: the rows measured (ascending N, stopping at the first N that does not keep up) and the
     largest N that keeps up (0 when none does)."""
@@ -148,6 +157,7 @@ def sweep(
                 "seconds": seconds,
                 "piece_ms": piece_ms,
                 "beam": beam,
+                "batch_streams": batch_streams,
             }
             row = run_one(job)
             rows.append(row)
@@ -173,6 +183,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=12.0, help="audio per stream (bounded duration)")
     ap.add_argument("--piece-ms", type=float, default=200.0, help="audio per feed call")
     ap.add_argument("--beam", type=int, default=500)
+    ap.add_argument("--alone", action="store_true", help="batch_streams=False: every stream on its own requests")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(Path(args.worker).read_text()))))
@@ -185,8 +196,11 @@ def main() -> None:
         bundle = str(armenian_model_and_bundle()[1])
     modes = [m for m in args.numerics.split(",") if m]
     counts = [int(n) for n in args.streams.split(",") if n]
-    print(f"live streams on {os.cpu_count()} CPUs, {args.seconds:g} s each, beam {args.beam}, bundle {bundle}")
-    result = sweep(bundle, modes, counts, args.seconds, args.piece_ms, args.beam)
+    print(
+        f"live streams on {os.cpu_count()} CPUs, {args.seconds:g} s each, beam {args.beam}, "
+        f"{'each alone' if args.alone else 'batched'}, bundle {bundle}"
+    )
+    result = sweep(bundle, modes, counts, args.seconds, args.piece_ms, args.beam, batch_streams=not args.alone)
     for mode, r in result.items():
         print(f"{mode}: largest N with p95 lag <= {LAG_LIMIT_S:g} s: {r['max_streams']}")
 
