@@ -106,3 +106,25 @@ def armenian_bundle(armenian_tflite: Path) -> Path:
                 if not (target / "pyds.json").is_file():  # not a concurrent run that won the race
                     raise
     return target
+
+
+def run_in_threads(work, items) -> None:
+    """Runs work(item) for every item, each on its own thread, all at once; re-raises the first exception (a
+    thread's exception would otherwise be lost)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def guarded(item) -> None:
+        try:
+            work(item)
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(item,)) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]

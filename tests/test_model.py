@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import levenshtein, shared_path
+from conftest import levenshtein, run_in_threads, shared_path
 
 import pyds
 from pyds import decoder, features
@@ -215,25 +214,16 @@ def test_many_streams_on_many_threads(model: pyds.Model):
     audio = {n: clip(n) for n in names}
     expected = {n: model.stt(a) for n, a in audio.items()}
     got: dict[str, list[str]] = {n: [] for n in names}
-    errors: list[BaseException] = []
 
     def work(name: str) -> None:
-        try:
-            for _ in range(2):
-                stream = model.create_stream()
-                a = audio[name]
-                for start in range(0, len(a), 5000):
-                    stream.feed_audio_content(a[start : start + 5000])
-                got[name].append(stream.finish_stream())
-        except BaseException as exc:  # reported below; a thread's exception would be lost otherwise
-            errors.append(exc)
+        for _ in range(2):
+            stream = model.create_stream()
+            a = audio[name]
+            for start in range(0, len(a), 5000):
+                stream.feed_audio_content(a[start : start + 5000])
+            got[name].append(stream.finish_stream())
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, names)
     assert got == {n: [expected[n]] * 2 for n in names}
 
 

@@ -108,7 +108,14 @@ class Model:
     ``model`` is a registry name (``pyds models list``), a bundle directory made by ``pyds-convert``, or a raw
     ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
     ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
-    ``scorer`` is None. The model is immutable and thread-safe: create one stream per utterance (and thread).
+    ``scorer`` is None. The compiled network is immutable and thread-safe: create one stream per utterance (and
+    thread). The decoder settings (beam width, scorer, hot words) may be changed at any time and apply to
+    streams created afterwards.
+
+    With ``batch_streams`` (the default), streams fed at the same time from different threads share batched
+    inference: the model's scheduler runs their ready chunks as the rows of one request, and each stream's
+    results are identical to running it alone. ``batch_streams=False`` runs every stream on its own batch-1
+    requests in the feeding thread.
     """
 
     def __init__(
@@ -121,6 +128,7 @@ class Model:
         cache_dir: PathLike | None = None,
         numerics: str = "fidelity",
         threads: int = 0,
+        batch_streams: bool = True,
     ) -> None:
         bundle_dir = _resolve_bundle(model, cache_dir)
         compiled_cache = Path(cache_dir) / "compiled" if cache_dir is not None else None
@@ -133,10 +141,11 @@ class Model:
             threads=threads,
             numerics=numerics,
             beam_width=beam_width or 0,
+            batch_streams=batch_streams,
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
-        self._dynamic_batch = manifest.batch == "dynamic"
+        self._dynamic_batch = self._core.batchable
         self._engines: dict[int | None, _core.BatchEngine] = {}
         self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0
@@ -176,6 +185,11 @@ class Model:
     def bundle_dir(self) -> Path:
         """The bundle directory the model was loaded from."""
         return self._bundle_dir
+
+    @property
+    def batch_streams(self) -> bool:
+        """True when streams share batched inference (false when turned off or the bundle has a fixed batch of 1)."""
+        return self._core.batch_streams
 
     @property
     def numerics(self) -> str:

@@ -1,9 +1,10 @@
+#include <algorithm>
 #include <memory>
 
 #include "pyds/errors.hpp"
 #include "pyds/features.hpp"
-#include "pyds/windower.hpp"
 #include "python/bindings.hpp"
+#include "runtime/context_windows.hpp"
 
 namespace pyds::python {
 
@@ -60,15 +61,17 @@ void bind_features(py::module_& m) {
         if (frames.ndim() != 2) throw py::value_error("frames must be a 2-D float32 array [n_frames, n_input]");
         const auto n = static_cast<std::size_t>(frames.shape(0));
         const auto k = static_cast<std::size_t>(frames.shape(1));
-        Windower windower(n_context, k);
-        std::vector<float> out;
-        out.reserve(n * windower.window_floats());
+        if (k == 0) throw py::value_error("frames must have at least one coefficient");
+        // The runtime's own windowing (every stream and batch row uses it), as one chunk of n windows.
+        runtime::ContextWindows windows(n_context, k, std::max<std::size_t>(n, 1));
+        std::vector<float> out(std::max<std::size_t>(n, 1) * windows.window_floats());
         {
           py::gil_scoped_release release;
-          auto sink = [&](const float* w) { out.insert(out.end(), w, w + windower.window_floats()); };
-          windower.push(frames.data(), n, sink);
-          windower.finish(sink);
+          windows.append(frames.data(), n);
+          windows.close();
+          windows.take_chunk(out.data());
         }
+        out.resize(n * windows.window_floats());
         return to_numpy(std::move(out), {static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2 * n_context + 1),
                                          static_cast<py::ssize_t>(k)});
       },

@@ -1,10 +1,13 @@
 #include "runtime/acoustic_model.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
 #include "pyds/errors.hpp"
+#include "pyds/model.hpp"
 #include "runtime/numerics.hpp"
 
 namespace pyds::runtime {
@@ -35,16 +38,31 @@ bool shape_fits(const ov::PartialShape& actual, const std::vector<std::int64_t>&
 
 }  // namespace
 
-AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings,
-                             std::size_t max_batch)
-    : n_steps_(bundle.n_steps), window_floats_((2 * bundle.n_context + 1) * bundle.features.dct_coefficients),
-      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), max_batch_(max_batch),
-      probabilities_(bundle.logits_are_probabilities), device_(settings.device) {
-  if (max_batch == 0) throw_error(ErrorKind::InvalidArgument, "the batch size must be at least 1");
-  if (max_batch > 1 && !bundle.dynamic_batch)
-    throw_error(ErrorKind::InvalidModel, bundle.manifest_path +
-                                             ": field 'batch' is 1, so the model cannot run batched: reconvert it "
-                                             "with pyds-convert (which writes a dynamic batch dimension)");
+CompileSettings CompileSettings::from(const ModelOptions& options) {
+  CompileSettings s;
+  s.device = options.device;
+  s.cache_dir = options.cache_dir;
+  s.threads = options.threads;
+  s.fidelity = options.numerics == "fidelity";
+  return s;
+}
+
+void to_probabilities(float* rows, std::size_t n_rows, std::size_t classes, bool logits_are_probabilities) {
+  if (logits_are_probabilities) return;
+  for (std::size_t t = 0; t < n_rows; ++t) {
+    float* row = rows + t * classes;
+    const float peak = *std::max_element(row, row + classes);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < classes; ++k) sum += (row[k] = std::exp(row[k] - peak));
+    for (std::size_t k = 0; k < classes; ++k) row[k] = static_cast<float>(row[k] / sum);
+  }
+}
+
+AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings)
+    : n_steps_(bundle.n_steps), window_frames_(2 * bundle.n_context + 1),
+      n_input_(bundle.features.dct_coefficients), window_floats_(window_frames_ * n_input_),
+      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), probabilities_(bundle.logits_are_probabilities),
+      device_(settings.device) {
   std::shared_ptr<ov::Model> model;
   try {
     model = core_.read_model(bundle.acoustic_model_path);
@@ -85,10 +103,20 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   check(co, "state_c_out", {{1, cell}});
   check(ho, "state_h_out", {{1, cell}});
 
-  if (max_batch > 1 && !shape_fits(lo.get_partial_shape(), {1, steps, classes}))
-    throw_error(ErrorKind::InvalidModel, bundle.acoustic_model_path + ": logits '" + lo.get_any_name() + "' are " +
-                                             shape_text(lo.get_partial_shape()) +
-                                             "; batching needs batch-major [B, n_steps, classes] (reconvert)");
+  // Logits layouts: batch-major [B, T, C], time-major [T, 1, C] (TF frontend graphs) or [T, C].
+  const auto& logits_dims = lo.get_partial_shape();
+  no_batch_axis_ = logits_dims.rank().get_length() == 2;
+  time_major_ = !no_batch_axis_ && logits_dims[0].is_static() && logits_dims[0].get_length() == steps && steps != 1;
+  const bool batch_major = !no_batch_axis_ && !time_major_;
+  if (!bundle.dynamic_batch)
+    why_not_batchable_ = bundle.manifest_path +
+                         ": field 'batch' is 1, so the model cannot run batched: reconvert it with pyds-convert (which "
+                         "writes a dynamic batch dimension)";
+  else if (!batch_major)
+    why_not_batchable_ = bundle.acoustic_model_path + ": logits '" + lo.get_any_name() + "' are " +
+                         shape_text(lo.get_partial_shape()) +
+                         "; batching needs batch-major [B, n_steps, classes] (reconvert)";
+  batchable_ = why_not_batchable_.empty();
 
   // A batch-dynamic IR is compiled as it is, not reshaped to a static batch: with static shapes the CPU plugin
   // fuses the hybrid-int8 graph differently and its arithmetic leaves TFLite's (measured on the Armenian model:
@@ -116,16 +144,6 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   logits_ = pick(compiled_.outputs(), io.logits);
   state_c_out_ = pick(compiled_.outputs(), io.state_c_out);
   state_h_out_ = pick(compiled_.outputs(), io.state_h_out);
-  // Concrete shapes for the sessions' tensors (the compiled ports keep the IR's dynamic batch): max_batch rows.
-  const auto& logits_dims = logits_.get_partial_shape();
-  features_shape_ = ov::Shape{max_batch_, n_steps_, static_cast<std::size_t>(frames), static_cast<std::size_t>(coeffs)};
-  state_shape_ = ov::Shape{max_batch_, n_cell_};
-  if (logits_dims.rank().get_length() == 2)
-    logits_shape_ = ov::Shape{n_steps_, n_classes_};  // [T, C]: batch 1 only (checked above)
-  else if (max_batch_ == 1 && logits_dims[0].is_static() && logits_dims[0].get_length() == steps && steps != 1)
-    logits_shape_ = ov::Shape{n_steps_, 1, n_classes_};  // time-major [T, 1, C] of TF frontend graphs
-  else
-    logits_shape_ = ov::Shape{max_batch_, n_steps_, n_classes_};
 }
 
 std::string AcousticModel::property(const std::string& name) const {
@@ -136,15 +154,83 @@ std::string AcousticModel::property(const std::string& name) const {
   }
 }
 
-AcousticSession::AcousticSession(const AcousticModel& model)
-    : model_(model), request_(const_cast<ov::CompiledModel&>(model.compiled_).create_infer_request()),
-      features_(ov::element::f32, model.features_shape_), logits_(ov::element::f32, model.logits_shape_) {
-  for (int i = 0; i < 2; ++i) {
-    state_c_[i] = ov::Tensor(ov::element::f32, model.state_shape_);
-    state_h_[i] = ov::Tensor(ov::element::f32, model.state_shape_);
+void AcousticModel::require_batchable() const {
+  if (!batchable_) throw_error(ErrorKind::InvalidModel, why_not_batchable_);
+}
+
+ov::Shape AcousticModel::features_shape(std::size_t rows) const {
+  return ov::Shape{rows, n_steps_, window_frames_, n_input_};
+}
+
+ov::Shape AcousticModel::logits_shape(std::size_t rows) const {
+  if (no_batch_axis_) return ov::Shape{n_steps_, n_classes_};
+  if (time_major_) return ov::Shape{n_steps_, rows, n_classes_};
+  return ov::Shape{rows, n_steps_, n_classes_};
+}
+
+void AcousticModel::bind(ov::InferRequest& request, const ov::Tensor& features, const ov::Tensor& state_c_in,
+                         const ov::Tensor& state_h_in, const ov::Tensor& logits, const ov::Tensor& state_c_out,
+                         const ov::Tensor& state_h_out) const {
+  request.set_tensor(features_, features);
+  request.set_tensor(state_c_in_, state_c_in);
+  request.set_tensor(state_h_in_, state_h_in);
+  request.set_tensor(logits_, logits);
+  request.set_tensor(state_c_out_, state_c_out);
+  request.set_tensor(state_h_out_, state_h_out);
+}
+
+void AcousticModel::infer(ov::InferRequest& request) {
+  try {
+    request.infer();
+  } catch (const std::exception& e) {
+    throw_error(ErrorKind::Runtime, std::string("acoustic model inference failed: ") + e.what());
   }
-  request_.set_tensor(model.features_, features_);
-  request_.set_tensor(model.logits_, logits_);
+}
+
+double AcousticModel::time_requests(std::size_t rows, std::size_t requests) const {
+  if (rows == 0 || requests == 0) throw_error(ErrorKind::InvalidArgument, "rows and requests must be at least 1");
+  if (rows > 1) require_batchable();
+  ov::InferRequest request = create_request();
+  ov::Tensor features(ov::element::f32, features_shape(rows)), logits(ov::element::f32, logits_shape(rows));
+  ov::Tensor c_in(ov::element::f32, state_shape(rows)), h_in(ov::element::f32, state_shape(rows));
+  ov::Tensor c_out(ov::element::f32, state_shape(rows)), h_out(ov::element::f32, state_shape(rows));
+  std::uint32_t seed = 12345;
+  auto fill = [&](ov::Tensor& t, float scale) {
+    float* p = t.data<float>();
+    for (std::size_t i = 0; i < t.get_size(); ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      p[i] = scale * (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+    }
+  };
+  fill(features, 20.0f);
+  fill(c_in, 1.0f);
+  fill(h_in, 1.0f);
+  bind(request, features, c_in, h_in, logits, c_out, h_out);
+  infer(request);  // warm-up: the first request of a shape prepares its kernels
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < requests; ++i) infer(request);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(requests);
+}
+
+ov::Tensor row_view(const ov::Tensor& full, std::size_t row, const ov::Shape& shape) {
+  auto* base = static_cast<char*>(const_cast<void*>(full.data()));
+  const std::size_t row_bytes = full.get_byte_size() / full.get_shape()[0];
+  return ov::Tensor(full.get_element_type(), shape, base + row * row_bytes);
+}
+
+ov::Tensor rows_view(const ov::Tensor& full, std::size_t rows) {
+  ov::Shape shape = full.get_shape();
+  shape[0] = rows;
+  return ov::Tensor(full.get_element_type(), shape, const_cast<void*>(full.data()));
+}
+
+AcousticSession::AcousticSession(const AcousticModel& model)
+    : model_(model), request_(model.create_request()), features_(ov::element::f32, model.features_shape(1)),
+      logits_(ov::element::f32, model.logits_shape(1)) {
+  for (int i = 0; i < 2; ++i) {
+    state_c_[i] = ov::Tensor(ov::element::f32, model.state_shape(1));
+    state_h_[i] = ov::Tensor(ov::element::f32, model.state_shape(1));
+  }
   std::memset(features_.data(), 0, features_.get_byte_size());
   reset_state();
 }
@@ -157,28 +243,11 @@ void AcousticSession::reset_state() {
 
 const float* AcousticSession::run() {
   const int next = 1 - current_;
-  request_.set_tensor(model_.state_c_in_, state_c_[current_]);
-  request_.set_tensor(model_.state_h_in_, state_h_[current_]);
-  request_.set_tensor(model_.state_c_out_, state_c_[next]);
-  request_.set_tensor(model_.state_h_out_, state_h_[next]);
-  try {
-    request_.infer();
-  } catch (const std::exception& e) {
-    throw_error(ErrorKind::Runtime, std::string("acoustic model inference failed: ") + e.what());
-  }
+  model_.bind(request_, features_, state_c_[current_], state_h_[current_], logits_, state_c_[next], state_h_[next]);
+  AcousticModel::infer(request_);
   current_ = next;
   float* out = logits_.data<float>();
-  if (!model_.logits_are_probabilities()) {
-    // Raw logits: softmax per timestep, in place, so the decoder always sees probabilities.
-    const std::size_t c = model_.n_classes();
-    for (std::size_t t = 0; t < model_.n_steps(); ++t) {
-      float* row = out + t * c;
-      const float peak = *std::max_element(row, row + c);
-      double sum = 0.0;
-      for (std::size_t k = 0; k < c; ++k) sum += (row[k] = std::exp(row[k] - peak));
-      for (std::size_t k = 0; k < c; ++k) row[k] = static_cast<float>(row[k] / sum);
-    }
-  }
+  to_probabilities(out, model_.n_steps(), model_.n_classes(), model_.logits_are_probabilities());
   return out;
 }
 
