@@ -41,14 +41,6 @@ def run_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def cc() -> str:
-    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if compiler is None:
-        missing("no C compiler (cc) on PATH")
-    return compiler
-
-
 def compile_c(cc: str, source: Path, out: Path, libs: list[str], *flags: str, lib_dir: str | None = None) -> Path:
     lib_dir = lib_dir or pyds.get_lib_dir()
     cmd = [
