@@ -147,6 +147,9 @@ class FeatureOptions:
     def window_step_ms(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class FeatureStream:
+    """
+    Streaming MFCC: accept() chunks of any size, the frames of the one-shot mfcc() come out. Threads may share one: their calls run one at a time, in the order they get the lock.
+    """
     def __init__(self, sample_rate: typing.SupportsInt | typing.SupportsIndex = 16000, *, options: FeatureOptions = ...) -> None:
         ...
     def accept(self, chunk: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
@@ -352,7 +355,7 @@ class _PythonScorer:
         ...
 class CtcBeamSearch:
     """
-    Streaming CTC beam search: feed chunks with next(), decode() any time.
+    Streaming CTC beam search: feed chunks with next(), decode() any time. Threads may share one: their calls run one at a time (each waits for the other's, with the GIL released).
     """
     def __init__(self, alphabet: Alphabet, beam_width: typing.SupportsInt | typing.SupportsIndex = 500, *, cutoff_prob: typing.SupportsFloat | typing.SupportsIndex = 1.0, cutoff_top_n: typing.SupportsInt | typing.SupportsIndex = 40, scorer: typing.Any = None, hot_words: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex] = {}, num_results: typing.SupportsInt | typing.SupportsIndex = 1, alpha: typing.SupportsFloat | typing.SupportsIndex | None = None, beta: typing.SupportsFloat | typing.SupportsIndex | None = None, frame_step_seconds: typing.SupportsFloat | typing.SupportsIndex = 0.02) -> None:
         ...

@@ -108,7 +108,14 @@ class Model:
     ``model`` is a registry name (``pyds models list``), a bundle directory made by ``pyds-convert``, or a raw
     ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
     ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
-    ``scorer`` is None. The model is immutable and thread-safe: create one stream per utterance (and thread).
+    ``scorer`` is None.
+
+    Thread safety: one model may be used from any number of threads (create one stream per utterance and
+    thread). Its network, alphabet and bundle never change, but it is not immutable as a whole: the decoder
+    settings (``beam_width``, the scorer and its alpha/beta, hot words) are defaults that any thread may change
+    at any time. Every stream, and every ``stt``/``transcribe_batch`` call, copies them when it starts: a change
+    reaches what starts afterwards, never what is running. Threads that share a model share its settings, so set
+    them before sharing it (or use one ``Model`` per set of settings).
     """
 
     def __init__(

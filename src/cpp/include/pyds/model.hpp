@@ -8,9 +8,13 @@
 //   std::string partial = stream->intermediate_decode(1)[0].text;
 //   std::string text = stream->finish(1)[0].text;
 //
-// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads; its compiled
-// network is immutable. The decoder settings may be changed at any time under an internal lock: they apply to
-// streams created afterwards (as in DeepSpeech, where hot words and the scorer are copied into each stream).
+// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads. What it was
+// loaded with never changes: the compiled network, the alphabet, the feature settings, the options. It is NOT
+// immutable as a whole: the decoder settings (beam width, scorer, alpha/beta, hot words) are mutable defaults,
+// which any thread may change at any time under an internal lock. Each stream (and each batch row) copies them
+// when it is created, so a change applies to streams created afterwards and never to one already open (as in
+// DeepSpeech, where hot words and the scorer are copied into each stream). Threads that share a model share its
+// settings: set them before sharing it, or give each set of settings its own Model.
 // A Stream is one utterance's mutable state: use each from one thread at a time.
 #pragma once
 
