@@ -7,7 +7,7 @@ import numpy
 import numpy.typing
 from pyds import errors as _errors
 import typing
-__all__: list[str] = ['Alphabet', 'BatchEngine', 'C_ERROR_CODES', 'C_UNKNOWN_ERROR_MESSAGE', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'model_cache_bundle_dir', 'model_cache_bundle_lock', 'model_cache_root', 'model_cache_source_key', 'write_scorer_package']
+__all__: list[str] = ['Alphabet', 'BatchEngine', 'C_ERROR_CODES', 'C_UNKNOWN_ERROR_MESSAGE', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'check_bundle', 'check_bundle_text', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'model_cache_bundle_dir', 'model_cache_bundle_lock', 'model_cache_root', 'model_cache_source_key', 'write_scorer_package']
 class Alphabet:
     """
     The label set of an acoustic model. Label i is output class i; the CTC blank is the last class
@@ -421,7 +421,7 @@ class Model:
     """
     A compiled model bundle (use pyds.Model, which resolves model names and files).
     """
-    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, bundled_scorer: bool = True) -> None:
         ...
     def add_hot_word(self, word: str, boost: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -508,6 +508,14 @@ class BatchEngine:
     @property
     def decoder_threads(self) -> int:
         ...
+def check_bundle(directory: str) -> None:
+    """
+    Validate <directory>/pyds.json (every field, unknown fields are errors) and that its IR files exist. ModelNotFoundError when the manifest cannot be opened, InvalidModelError naming file and field.
+    """
+def check_bundle_text(text: str, where: str) -> None:
+    """
+    Validate the text of a pyds.json with the same rules (no file is read); errors name ``where``.
+    """
 def context_windows(frames: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_context: typing.SupportsInt | typing.SupportsIndex = 9) -> numpy.typing.NDArray[numpy.float32]:
     """
     The native client's context windows of MFCC frames: one [2*n_context+1, n_input] window per frame, centred on

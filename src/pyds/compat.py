@@ -256,8 +256,7 @@ class Model:
 
     def __init__(self, model_path: str | os.PathLike[str]) -> None:
         try:
-            self._impl = _Model(_bundle_for(os.fspath(model_path)))
-            self._impl.disable_scorer()  # DeepSpeech models start without a scorer
+            self._impl = _Model(_bundle_for(os.fspath(model_path)), scorer=False)  # DeepSpeech: no scorer yet
         except (_errors.PydsError, OSError) as exc:
             raise DeepSpeechError("CreateModel", _model_code(exc), str(exc)) from exc
 

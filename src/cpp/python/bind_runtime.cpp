@@ -37,19 +37,21 @@ void bind_runtime(py::module_& m) {
   py::class_<PyStream> stream(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).");
   py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
       .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
-                       int threads, const std::string& numerics, std::size_t beam_width) {
+                       int threads, const std::string& numerics, std::size_t beam_width, bool bundled_scorer) {
              ModelOptions o;
              o.device = device;
              o.cache_dir = cache_dir;
              o.threads = threads;
              o.numerics = numerics;
              o.beam_width = beam_width;
+             o.bundled_scorer = bundled_scorer;
              py::gil_scoped_release release;
              return Model::load(bundle_dir, o);
            }),
            py::arg("bundle_dir"), py::kw_only(), py::arg("device") = defaults.device,
            py::arg("cache_dir") = defaults.cache_dir, py::arg("threads") = defaults.threads,
-           py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width)
+           py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width,
+           py::arg("bundled_scorer") = defaults.bundled_scorer)
       .def_property_readonly("sample_rate", &Model::sample_rate)
       .def_property_readonly("feature_options", &Model::feature_options,
                              "The MFCC front end the streams use (from pyds.json: rate, window, mfcc_upper_hz).")

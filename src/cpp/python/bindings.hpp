@@ -64,6 +64,7 @@ void bind_scorer(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_batch(py::module_& m);
 void bind_model_cache(py::module_& m);
+void bind_bundle(py::module_& m);
 
 // A 1-D int16 or float32 numpy array as a SampleView over its memory (any stride, no copy). Other dtypes
 // raise TypeError, other shapes ValueError. The caller keeps `array` alive while the view is used.

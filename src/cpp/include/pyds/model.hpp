@@ -45,6 +45,8 @@ struct ModelOptions {
   std::string numerics = "fidelity";  // "fidelity": the bundle's arithmetic (exact hybrid int8 / f32);
                                       // "fast": OpenVINO's defaults on this CPU (bf16, dynamic int8)
   std::size_t beam_width = 0;   // 0 = the bundle's default (the model's metadata_beam_width)
+  bool bundled_scorer = true;   // enable the bundle's own scorer (pyds.json "scorer", with its alpha/beta) at
+                                // load; the C ABI and pyds.compat pass false (DeepSpeech models start without one)
 };
 
 // The decoder settings a stream snapshots at creation.
@@ -76,7 +78,8 @@ class Model : public std::enable_shared_from_this<Model> {
   const std::string& device() const;
   // A compiled-model property (e.g. "INFERENCE_PRECISION_HINT"), as OpenVINO prints it.
   std::string compiled_property(const std::string& name) const;
-  // The bundle's own scorer file ("" when it has none) and its alpha/beta.
+  // The bundle's own scorer file ("" when it has none). load() enables it with the bundle's alpha/beta unless
+  // ModelOptions::bundled_scorer is false.
   const std::string& bundled_scorer() const { return bundled_scorer_; }
 
   // Decoder settings for new streams.
