@@ -209,6 +209,13 @@ def test_cache_dir_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("PYDS_CACHE_DIR")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert models.cache_dir() == Path.home() / ".cache" / "pyds"
+    monkeypatch.setenv("PYDS_CACHE_DIR", "~/elsewhere")  # expanded as Python does, by the one definition
+    assert models.cache_dir() == Path.home() / "elsewhere"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert models.cache_dir() == tmp_path / "home" / "elsewhere"
+    # the converted-bundle layout the C ABI uses (src/cpp/common/model_cache.hpp), as pyds.models sees it
+    key = "sha256-" + "ab" * 32
+    assert models._bundle_dir(key, tmp_path) == tmp_path / "bundles" / key
 
 
 def test_list_info_remove(cache) -> None:

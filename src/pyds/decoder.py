@@ -204,7 +204,8 @@ class CtcBeamSearch:
 
     Feeding an utterance in any chunking gives the same result as ``ctc_beam_search`` on all of it.
     ``decode`` does not change the state, so intermediate results cost no accuracy. The GIL is released
-    while it computes; one search must not be used from two threads at once (use one per stream).
+    while it computes. Threads may share one search: its calls run one at a time, each waiting for the
+    other's to finish (with the GIL released); what the search sees is the chunks in the order they got in.
     """
 
     def __init__(

@@ -107,10 +107,15 @@ class Model:
 
     ``model`` is a registry name (``pyds models list``), a bundle directory made by ``pyds-convert``, or a raw
     ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
-    ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
-    ``scorer`` is None. The compiled network is immutable and thread-safe: create one stream per utterance (and
-    thread). The decoder settings (beam width, scorer, hot words) may be changed at any time and apply to
-    streams created afterwards.
+    ``.scorer`` path (or a ``pyds.decoder.Scorer``); when ``scorer`` is None the bundle's own scorer is
+    enabled with its alpha/beta (if it has one), and ``scorer=False`` starts without any.
+
+    Thread safety: one model may be used from any number of threads (create one stream per utterance and
+    thread). Its network, alphabet and bundle never change, but it is not immutable as a whole: the decoder
+    settings (``beam_width``, the scorer and its alpha/beta, hot words) are defaults that any thread may change
+    at any time. Every stream, and every ``stt``/``transcribe_batch`` call, copies them when it starts: a change
+    reaches what starts afterwards, never what is running. Threads that share a model share its settings, so set
+    them before sharing it (or use one ``Model`` per set of settings).
 
     With ``batch_streams`` (the default), streams fed at the same time from different threads share batched
     inference: the model's scheduler runs their ready chunks as the rows of one request, and each stream's
@@ -142,6 +147,7 @@ class Model:
             numerics=numerics,
             beam_width=beam_width or 0,
             batch_streams=batch_streams,
+            bundled_scorer=scorer is None,  # the core enables the bundle's own scorer (with its alpha/beta)
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
@@ -149,10 +155,8 @@ class Model:
         self._engines: dict[int | None, _core.BatchEngine] = {}
         self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0
-        if scorer is not None:
+        if scorer is not None and scorer is not False:
             self.enable_scorer(scorer)
-        elif manifest.scorer:
-            self.enable_scorer(self._core.bundled_scorer, manifest.scorer["alpha"], manifest.scorer["beta"])
 
     # --- facts -------------------------------------------------------------------------------------------
     @property

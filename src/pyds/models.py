@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import _core
 from ._files import sha256_file
 from .errors import InvalidModelError, ModelNotFoundError, PydsError
 
@@ -142,13 +143,13 @@ REGISTRY: dict[str, ModelSpec] = {
 
 # -- cache ------------------------------------------------------------------------------------------------
 def cache_dir() -> Path:
-    """Root of pyds's cache: ``$PYDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyds``, else ``~/.cache/pyds``."""
-    explicit = os.environ.get("PYDS_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "pyds"
+    """Root of pyds's cache: ``$PYDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyds``, else ``~/.cache/pyds``.
+
+    The layout is the C ABI's (one definition in the core: ``common/model_cache.hpp``)."""
+    root = _core.model_cache_root()
+    if not root:
+        raise ModelNotFoundError("no cache directory for models: set PYDS_CACHE_DIR")
+    return Path(root)
 
 
 def _root(cache: str | os.PathLike[str] | None) -> Path:
@@ -167,7 +168,7 @@ def _download_dir(spec: ModelSpec, cache: Path) -> Path:
 
 
 def _bundle_dir(key: str, cache: Path) -> Path:
-    return cache / "bundles" / key
+    return Path(_core.model_cache_bundle_dir(str(cache), key))
 
 
 def _mirror() -> str | None:
@@ -421,7 +422,7 @@ def _convert_into(src: Path, final: Path) -> Path:
     """Convert ``src`` into a bundle at ``final`` through a temporary directory renamed into place."""
     if _is_bundle(final):
         return final
-    with _lock(final.parent.parent / "locks" / f"bundle--{final.name}.lock"):
+    with _lock(Path(_core.model_cache_bundle_lock(str(final.parent.parent), final.name))):
         return _convert_locked(src, final)
 
 
@@ -484,7 +485,7 @@ def resolve(
             raise InvalidModelError(
                 f"{path}: not a model file (expected {', '.join(MODEL_SUFFIXES)}, or a bundle directory)"
             )
-        return _convert_into(path, _bundle_dir("sha256-" + sha256_file(path), root))
+        return _convert_into(path, _bundle_dir(_core.model_cache_source_key(sha256_file(path)), root))
     raise ModelNotFoundError(
         f"{text}: no such model file or directory, and not a known model name ({', '.join(REGISTRY)})"
     )

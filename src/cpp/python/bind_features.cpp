@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/numbers.hpp"
 #include "pyds/errors.hpp"
 #include "pyds/features.hpp"
 #include "python/bindings.hpp"
@@ -34,7 +35,7 @@ void bind_features(py::module_& m) {
       .def("__repr__", [](const FeatureOptions& o) {
         return "FeatureOptions(sample_rate=" + std::to_string(o.sample_rate) + ", window_samples=" +
                std::to_string(o.window_samples()) + ", step_samples=" + std::to_string(o.step_samples()) +
-               ", upper_frequency_hz=" + std::to_string(o.upper_frequency_hz) + ")";
+               ", upper_frequency_hz=" + numbers::format(o.upper_frequency_hz) + ")";
       });
 
   m.def(
@@ -80,34 +81,36 @@ The native client's context windows of MFCC frames: one [2*n_context+1, n_input]
 it, with n_context zero frames before the first and after the last frame (float32 [n_frames, 2c+1, n_input]).
 )doc");
 
-  py::class_<FeatureStream>(m, "FeatureStream")
+  using LockedStream = Locked<FeatureStream>;
+  py::class_<LockedStream>(m, "FeatureStream",
+                           "Streaming MFCC: accept() chunks of any size, the frames of the one-shot mfcc() come out. "
+                           "Threads may share one: their calls run one at a time, in the order they get the lock.")
       .def(py::init([](int sample_rate, const FeatureOptions& options) {
              check_rate(sample_rate, options);
-             return FeatureStream(std::make_shared<const MfccComputer>(options));
+             return std::make_unique<LockedStream>(std::make_shared<const MfccComputer>(options));
            }),
            py::arg("sample_rate") = defaults.sample_rate, py::kw_only(), py::arg("options") = defaults)
       .def(
           "accept",
-          [](FeatureStream& s, const py::array& chunk) {
+          [](LockedStream& self, const py::array& chunk) {
             const SampleView view = sample_view(chunk);
             std::vector<float> frames;
-            {
-              py::gil_scoped_release release;
-              s.accept(view, frames);
-            }
-            const auto k = static_cast<py::ssize_t>(s.coefficients());
+            self.locked([&](FeatureStream& s) { s.accept(view, frames); });
+            const auto k = static_cast<py::ssize_t>(self.fixed().coefficients());
             const auto n = static_cast<py::ssize_t>(frames.size()) / k;
             return to_numpy(std::move(frames), {n, k});
           },
           py::arg("chunk"))
       .def("flush",
-           [](FeatureStream& s) {
+           [](LockedStream& self) {
              std::vector<float> frames;
-             s.finish(frames);
-             return to_numpy(std::move(frames), {1, static_cast<py::ssize_t>(s.coefficients())});
+             self.locked([&](FeatureStream& s) { s.finish(frames); });
+             return to_numpy(std::move(frames), {1, static_cast<py::ssize_t>(self.fixed().coefficients())});
            })
-      .def("reset", &FeatureStream::reset)
-      .def_property_readonly("buffered_samples", &FeatureStream::buffered_samples);
+      .def("reset", [](LockedStream& self) { self.locked([](FeatureStream& s) { s.reset(); }); })
+      .def_property_readonly("buffered_samples", [](LockedStream& self) {
+        return self.locked([](const FeatureStream& s) { return s.buffered_samples(); });
+      });
 }
 
 }  // namespace pyds::python

@@ -48,7 +48,7 @@ void bind_runtime(py::module_& m) {
   py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
       .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
                        int threads, const std::string& numerics, std::size_t beam_width, bool batch_streams,
-                       std::size_t live_batch_rows) {
+                       std::size_t live_batch_rows, bool bundled_scorer) {
              ModelOptions o;
              o.device = device;
              o.cache_dir = cache_dir;
@@ -57,13 +57,15 @@ void bind_runtime(py::module_& m) {
              o.beam_width = beam_width;
              o.batch_streams = batch_streams;
              o.live_batch_rows = live_batch_rows;
+             o.bundled_scorer = bundled_scorer;
              py::gil_scoped_release release;
              return Model::load(bundle_dir, o);
            }),
            py::arg("bundle_dir"), py::kw_only(), py::arg("device") = defaults.device,
            py::arg("cache_dir") = defaults.cache_dir, py::arg("threads") = defaults.threads,
            py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width,
-           py::arg("batch_streams") = defaults.batch_streams, py::arg("live_batch_rows") = defaults.live_batch_rows)
+           py::arg("batch_streams") = defaults.batch_streams, py::arg("live_batch_rows") = defaults.live_batch_rows,
+           py::arg("bundled_scorer") = defaults.bundled_scorer)
       .def_property_readonly("sample_rate", &Model::sample_rate)
       .def_property_readonly("feature_options", &Model::feature_options,
                              "The MFCC front end the streams use (from pyds.json: rate, window, mfcc_upper_hz).")

@@ -1,9 +1,12 @@
-// pyds.json, as the C++ runtime reads it (the schema is documented in src/pyds/bundle.py). Only the fields the
-// runtime uses are kept; each is type-checked, and a bad one is an InvalidModel error naming file and field.
+// pyds.json: the one validation of the manifest (the schema is documented in src/pyds/bundle.py, which reads
+// and checks bundles through parse_bundle/read_bundle via pyds._core). Every field is type- and range-checked,
+// unknown fields are errors, and a bad one is an InvalidModel error naming file and field. Only the fields the
+// runtime uses are kept in BundleInfo.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pyds/options.hpp"
@@ -36,8 +39,11 @@ struct BundleInfo {
   double scorer_alpha = 0, scorer_beta = 0;
 };
 
-// Reads <directory>/pyds.json. Throws ModelNotFound when the directory or manifest is missing,
-// InvalidModel for anything malformed.
+// Validates the text of a pyds.json (`where` names it in errors; paths in the result are under `directory`).
+// Throws InvalidModel for anything malformed. Touches no file.
+BundleInfo parse_bundle(std::string_view text, const std::string& where, const std::string& directory);
+// Reads and validates <directory>/pyds.json and checks that the IR's .xml and .bin exist. Throws ModelNotFound
+// when the manifest cannot be opened, InvalidModel for anything malformed.
 BundleInfo read_bundle(const std::string& directory);
 
 }  // namespace pyds::runtime

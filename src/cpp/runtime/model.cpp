@@ -41,6 +41,15 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
       static_cast<double>(bundle.features.step_samples()) / static_cast<double>(bundle.features.sample_rate);
   s.options.validate();
   model->bundled_scorer_ = bundle.scorer_path;
+  if (options.bundled_scorer && !bundle.scorer_path.empty()) {  // the one place a bundle's scorer is applied
+    std::shared_ptr<const Scorer> scorer;
+    try {
+      scorer = Scorer::load(bundle.scorer_path, model->alphabet_);
+    } catch (const Error& e) {
+      throw_error(e.kind(), bundle.manifest_path + ": field 'scorer': " + e.what());
+    }
+    model->enable_scorer(std::move(scorer), bundle.scorer_alpha, bundle.scorer_beta);
+  }
   return model;
 }
 

@@ -14,9 +14,13 @@
 // one batched request, each stream's results identical to running it alone (see pyds/stream.hpp). The
 // scheduler thread and its decoder threads start with the first such stream.
 //
-// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads; its compiled
-// network is immutable. The decoder settings may be changed at any time under an internal lock: they apply to
-// streams created afterwards (as in DeepSpeech, where hot words and the scorer are copied into each stream).
+// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads. What it was
+// loaded with never changes: the compiled network, the alphabet, the feature settings, the options. It is NOT
+// immutable as a whole: the decoder settings (beam width, scorer, alpha/beta, hot words) are mutable defaults,
+// which any thread may change at any time under an internal lock. Each stream (and each batch row) copies them
+// when it is created, so a change applies to streams created afterwards and never to one already open (as in
+// DeepSpeech, where hot words and the scorer are copied into each stream). Threads that share a model share its
+// settings: set them before sharing it, or give each set of settings its own Model.
 // A Stream is one utterance's mutable state: use each from one thread at a time.
 #pragma once
 
@@ -54,6 +58,8 @@ struct ModelOptions {
   std::size_t live_batch_rows = 16;    // at most this many streams' chunks per batched request (memory grows
                                        // with it: 16 is the batch engine's default, so both share one size)
   std::size_t live_decoder_threads = 0;  // the live streams' beam-search threads (0 = one per hardware thread)
+  bool bundled_scorer = true;   // enable the bundle's own scorer (pyds.json "scorer", with its alpha/beta) at
+                                // load; the C ABI and pyds.compat pass false (DeepSpeech models start without one)
 };
 
 // The decoder settings a stream snapshots at creation.
@@ -90,7 +96,8 @@ class Model : public std::enable_shared_from_this<Model> {
   const std::string& device() const;
   // A compiled-model property (e.g. "INFERENCE_PRECISION_HINT"), as OpenVINO prints it.
   std::string compiled_property(const std::string& name) const;
-  // The bundle's own scorer file ("" when it has none) and its alpha/beta.
+  // The bundle's own scorer file ("" when it has none). load() enables it with the bundle's alpha/beta unless
+  // ModelOptions::bundled_scorer is false.
   const std::string& bundled_scorer() const { return bundled_scorer_; }
 
   // Decoder settings for new streams.
