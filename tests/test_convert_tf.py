@@ -612,7 +612,7 @@ def _mo_or_skip() -> None:
     try:
         find_mo()
     except ConversionError as exc:
-        pytest.skip(f"the legacy mo backend is not installed (optional; {exc})")
+        missing(f"the legacy mo backend is not installed (.ci/run installs it; {exc})")
 
 
 def test_mo_missing_gives_install_steps(monkeypatch, graphs, tmp_path):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import import_or_missing, shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,7 +103,7 @@ SCORER_CASES = [c["id"] for c in _index() if c.get("scorer")] or ["golden-data-m
 @pytest.mark.parametrize("case_id", SCORER_CASES)
 def test_golden_scorer_case_with_kenlm_oracle(case_id: str) -> None:
     """The LM fusion on DeepSpeech's own scorers, with the LM read by the kenlm module (not by pyds)."""
-    pytest.importorskip("kenlm", reason="the kenlm module is needed for this oracle (pip install kenlm)")
+    import_or_missing("kenlm", "the oracle of this test; pip install .[test] brings it")
     from kenlm_scorer import KenlmScorer
 
     from pyds import _core
