@@ -11,7 +11,7 @@ last. Frame ``t`` starts at ``t * frame_step_seconds`` (20 ms for DeepSpeech mod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "Word",
     "ctc_beam_search",
     "ctc_greedy",
+    "words_from_tokens",
 ]
 
 _DEFAULTS = DecoderOptions()
@@ -60,6 +61,37 @@ class Word:
     end_time: float
 
 
+def words_from_tokens(tokens: Sequence[Any], frame_step_seconds: float) -> list[Word]:
+    """The one word rule of pyds (``Transcript.words``, the CLI's outputs): tokens grouped at space tokens.
+
+    A word's text is its tokens' bytes decoded as UTF-8 (so bytes-mode models give whole characters); it starts at
+    its first token's ``start_time`` and ends one frame (``frame_step_seconds``) after its last token's. Tokens
+    need ``start_time`` and ``text_bytes`` (pyds tokens) or ``text``.
+    """
+    words: list[Word] = []
+    current: list[tuple[bytes, float]] = []
+
+    def flush() -> None:
+        if current:
+            words.append(
+                Word(
+                    text=b"".join(raw for raw, _ in current).decode("utf-8", errors="replace"),
+                    start_time=current[0][1],
+                    end_time=current[-1][1] + frame_step_seconds,
+                )
+            )
+            current.clear()
+
+    for token in tokens:
+        raw = getattr(token, "text_bytes", b"") or str(token.text).encode("utf-8")
+        if not raw or raw.isspace():
+            flush()
+        else:
+            current.append((raw, float(token.start_time)))
+    flush()
+    return words
+
+
 @dataclass(frozen=True)
 class Transcript:
     """One decoded beam: its text, its confidence (the beam's final natural-log score, DeepSpeech's
@@ -83,29 +115,9 @@ class Transcript:
 
     @property
     def words(self) -> list[Word]:
-        """Words split at space tokens; start = first token's start_time, end = last token's + one frame."""
-        words: list[Word] = []
-        current: list[Token] = []
-
-        def flush() -> None:
-            if current:
-                raw = b"".join(t.text_bytes for t in current)
-                words.append(
-                    Word(
-                        text=raw.decode("utf-8", errors="replace"),
-                        start_time=current[0].start_time,
-                        end_time=current[-1].start_time + self.frame_step_seconds,
-                    )
-                )
-                current.clear()
-
-        for token in self.tokens:
-            if token.text_bytes == b" ":
-                flush()
-            else:
-                current.append(token)
-        flush()
-        return words
+        """Words split at space tokens (``words_from_tokens``): start = first token's start_time, end = last
+        token's + one frame."""
+        return words_from_tokens(self.tokens, self.frame_step_seconds)
 
     @classmethod
     def _from_core(cls, core: Any, alphabet: Alphabet, frame_step_seconds: float) -> Transcript:
