@@ -112,30 +112,32 @@ class Model:
     ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
     ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
     ``scorer`` is None. The model is immutable and thread-safe: create one stream per utterance (and thread).
+
+    ``device``, ``numerics``, ``threads`` and ``beam_width`` left None take the core's defaults, defined once in
+    ``ModelOptions`` (pyds/model.hpp): device "CPU", numerics "fidelity" (the bundle's arithmetic; "fast" =
+    OpenVINO's defaults on this CPU), OpenVINO's choice of threads, the bundle's beam width.
     """
 
     def __init__(
         self,
         model: PathLike | None = None,
         *,
-        device: str = "CPU",
+        device: str | None = None,
         beam_width: int | None = None,
         scorer: Any = None,
         cache_dir: PathLike | None = None,
-        numerics: str = "fidelity",
-        threads: int = 0,
+        numerics: str | None = None,
+        threads: int | None = None,
     ) -> None:
         bundle_dir = _resolve_bundle(model, cache_dir)
         compiled_cache = Path(cache_dir) / "compiled" if cache_dir is not None else None
         if compiled_cache is not None:
             compiled_cache.mkdir(parents=True, exist_ok=True)
+        options = {"device": device, "threads": threads, "numerics": numerics, "beam_width": beam_width}
         self._core = _core.Model(
             str(bundle_dir),
-            device=device,
             cache_dir=str(compiled_cache) if compiled_cache else "",
-            threads=threads,
-            numerics=numerics,
-            beam_width=beam_width or 0,
+            **{name: value for name, value in options.items() if value is not None},  # None: the core's default
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
