@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,10 +27,20 @@ ARMSPEECH_MODEL_SHA256 = "3b834da11f2d0a1a5079b44dd5d5da2b1955dec56474ba11b4c379
 
 
 def missing(reason: str) -> None:
-    """Skip, or fail under CI=true, because test data is not there."""
+    """Skip, or fail under CI=true, because test data or a test prerequisite is not there (also at module level)."""
     if IN_CI:
         pytest.fail(f"required test data missing in CI: {reason}")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def import_or_missing(module: str, hint: str) -> Any:
+    """``import module``, or ``missing()`` (skip; fail under CI=true) naming how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        missing(f"the {module} module is needed ({hint}): {exc}")
 
 
 def levenshtein(a: str, b: str) -> int:

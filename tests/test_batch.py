@@ -70,8 +70,8 @@ def test_num_results_and_empty_list(model: pyds.Model):
 
 def test_bad_inputs_name_the_item(model: pyds.Model):
     good = clip(CLIPS[0])
-    with pytest.raises(TypeError, match=r"audios\[1\].*int16 or float32"):
-        model.transcribe_batch([good, good.astype(np.float64)])
+    with pytest.raises(TypeError, match=r"audios\[1\].*integer or float dtype"):
+        model.transcribe_batch([good, good.astype(np.complex64)])
     with pytest.raises(TypeError, match=r"audios\[2\] must be a numpy array"):
         model.transcribe_batch([good, good, [0, 1, 2]])
     with pytest.raises(ValueError, match=r"audios\[0\]"):

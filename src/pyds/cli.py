@@ -156,7 +156,7 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
     kwargs: dict[str, Any] = {
         "device": args.device,
         "beam_width": args.beam_width,
-        "threads": args.threads or 0,
+        "threads": args.threads,
     }
     if scorer is not None:
         kwargs["scorer"] = str(scorer)
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
     t.add_argument("--format", choices=sorted(formats.FORMATS), default="text", help="output format")
     t.add_argument("--output-dir", default=None, help="write one file per input here (atomically) instead of printing")
-    t.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
+    t.add_argument("--device", default=None, help="OpenVINO device (default: pyds.Model's, CPU)")
     t.add_argument("--threads", type=int, default=None, help="inference threads")
     _add_progress(t)
     t.set_defaults(func=_cmd_transcribe)
