@@ -29,13 +29,18 @@ io                          object        IR tensor names, keys exactly: ``featu
                                           ``state_c_out``, ``state_h_out`` (f32 [B, n_cell_dim])
 batch                       1 | "dynamic" whether B may be more than 1
 numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str},
-                                          "exact_divide": bool}``: ``ov_config`` are the OpenVINO compile
+                                          "exact_divide": bool, "fast": {...}}`` (``fast`` optional, see
+                                          below): ``ov_config`` are the OpenVINO compile
                                           properties the runtime must pass to compile_model (they decide
                                           the arithmetic); ``exact_divide`` true means: after read_model and
                                           before compile_model, set rt_info key
                                           ``"nonconvertable_divide_0"`` (any value) on every ``Divide``
                                           node, else OpenVINO turns a/b into a*(1/b) and the rounding
-                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``)
+                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``).
+                                          ``fast``: ``{"acoustic_model": str, "ov_config": {str: str}}``, the
+                                          IR (same io names and shapes, its .bin beside it) and compile
+                                          properties of ``numerics="fast"``; without it, fast compiles the
+                                          main IR with OpenVINO's defaults
 logits_are_probabilities    bool          the ``logits`` output is already softmax-ed (true for every
                                           DeepSpeech/Coqui export)
 source                      object        ``{"file": str, "format": "tflite"|"pb"|"pbmm"|"checkpoint",
@@ -129,9 +134,13 @@ class Bundle:
             raise InvalidModelError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
         _validate(data, str(path))
         bundle = cls(**data, directory=directory)
-        for name in (bundle.acoustic_model, Path(bundle.acoustic_model).with_suffix(".bin").name):
-            if not (directory / name).is_file():
-                raise InvalidModelError(f"{path}: field 'acoustic_model': {directory / name} does not exist")
+        irs = [("acoustic_model", bundle.acoustic_model)]
+        if "fast" in bundle.numerics:
+            irs.append(("numerics.fast.acoustic_model", bundle.numerics["fast"]["acoustic_model"]))
+        for key, xml in irs:
+            for name in (xml, Path(xml).with_suffix(".bin").name):
+                if not (directory / name).is_file():
+                    raise InvalidModelError(f"{path}: field '{key}': {directory / name} does not exist")
         return bundle
 
     def write(self, directory: str | Path) -> Path:
@@ -152,12 +161,17 @@ def _is_num(v: Any) -> bool:
     return (isinstance(v, (int, float))) and not isinstance(v, bool)
 
 
+def _is_xml_name(v: Any) -> bool:
+    return isinstance(v, str) and v.endswith(".xml") and Path(v).name == v and v not in (".xml",)
+
+
+def _is_str_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(a, str) and isinstance(b, str) for a, b in v.items())
+
+
 _CHECKS: dict[str, tuple[str, Any]] = {
     "format": ("the string 'pyds-bundle/1'", lambda v: v == BUNDLE_FORMAT),
-    "acoustic_model": (
-        "a plain .xml file name",
-        lambda v: isinstance(v, str) and v.endswith(".xml") and Path(v).name == v and v not in (".xml",),
-    ),
+    "acoustic_model": ("a plain .xml file name", lambda v: _is_xml_name(v)),
     "sample_rate": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "feature_win_len_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "feature_win_step_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
@@ -181,14 +195,23 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     ),
     "batch": ('1 or "dynamic"', lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
     "numerics": (
-        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, 'exact_divide': bool}}",
+        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, 'exact_divide': bool}} "
+        "with optionally 'fast': {'acoustic_model': a plain .xml file name, 'ov_config': {str: str}}",
         lambda v: (
             isinstance(v, dict)
-            and sorted(v) == ["exact_divide", "mode", "ov_config"]
+            and sorted(k for k in v if k != "fast") == ["exact_divide", "mode", "ov_config"]
             and v["mode"] in NUMERICS_MODES
-            and isinstance(v["ov_config"], dict)
+            and _is_str_map(v["ov_config"])
             and isinstance(v["exact_divide"], bool)
-            and all(isinstance(a, str) and isinstance(b, str) for a, b in v["ov_config"].items())
+            and (
+                "fast" not in v
+                or (
+                    isinstance(v["fast"], dict)
+                    and sorted(v["fast"]) == ["acoustic_model", "ov_config"]
+                    and _is_xml_name(v["fast"]["acoustic_model"])
+                    and _is_str_map(v["fast"]["ov_config"])
+                )
+            )
         ),
     ),
     "logits_are_probabilities": ("a boolean", lambda v: isinstance(v, bool)),

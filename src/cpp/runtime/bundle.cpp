@@ -126,6 +126,16 @@ BundleInfo read_bundle(const std::string& directory) {
     b.ov_config[key] = value.string();
   }
   if (numerics.has("exact_divide")) b.exact_divide = numerics.boolean("exact_divide");
+  if (numerics.has("fast")) {
+    const Fields fast(numerics.object("fast"), b.manifest_path + ": numerics.fast");
+    const std::string fast_xml = fast.string("acoustic_model");
+    if (!is_plain_file_name(fast_xml)) fast.fail("acoustic_model", "must be a file name inside the bundle");
+    b.fast_acoustic_model_path = directory + "/" + fast_xml;
+    for (const auto& [key, value] : fast.object("ov_config")) {
+      if (!value.is_string()) fast.fail("ov_config." + key, "must be a string");
+      b.fast_ov_config[key] = value.string();
+    }
+  }
   b.logits_are_probabilities = f.boolean("logits_are_probabilities");
 
   if (f.has("scorer") && !f.get("scorer").is_null()) {
