@@ -299,6 +299,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         "mode": "hybrid_int8",
         "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
         "exact_divide": True,
+        "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {}},
     }
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
     assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
@@ -310,7 +311,13 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         b.io["state_h_in"],
     }
     assert model.input(b.io["features"]).get_partial_shape().is_dynamic
-    assert sorted(p.name for p in bundle_dir.iterdir()) == ["acoustic.bin", "acoustic.xml", "pyds.json"]
+    assert sorted(p.name for p in bundle_dir.iterdir()) == [
+        "acoustic.bin",
+        "acoustic.xml",
+        "acoustic_fast.bin",
+        "acoustic_fast.xml",
+        "pyds.json",
+    ]
 
 
 def test_golden_logits_s104(bundle_dir):
@@ -478,8 +485,9 @@ def test_detect_format_by_content(armenian_tflite, tmp_path):
 # ---------------------------------------------------------------------------------------------- schema
 def test_bundle_read_rejects_bad_fields(bundle_dir, tmp_path):
     good = json.loads((bundle_dir / "pyds.json").read_text(encoding="utf-8"))
-    for name in ("acoustic.xml", "acoustic.bin"):
+    for name in ("acoustic.xml", "acoustic.bin", "acoustic_fast.xml", "acoustic_fast.bin"):
         os.symlink(bundle_dir / name, tmp_path / name)
+    fast = good["numerics"]["fast"]
     cases = [
         ("format", "pyds-bundle/2"),
         ("sample_rate", "16000"),
@@ -488,13 +496,18 @@ def test_bundle_read_rejects_bad_fields(bundle_dir, tmp_path):
         ("io", {**good["io"], "extra": "x"}),
         ("batch", 4),
         ("numerics", {"mode": "fast", "ov_config": {}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "acoustic_model": "../acoustic_fast.xml"}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "ov_config": {"A": 1}}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "colour": 1}}),
+        ("numerics.fast.acoustic_model", {**good["numerics"], "fast": {**fast, "acoustic_model": "gone.xml"}}),
         ("source", {**good["source"], "sha256": "abc"}),
         ("acoustic_model", "../acoustic.xml"),
         ("alphabet", []),
         ("beam_width", True),
     ]
     for field, value in cases:
-        (tmp_path / "pyds.json").write_text(json.dumps({**good, field: value}), encoding="utf-8")
+        key = field.split(".")[0]
+        (tmp_path / "pyds.json").write_text(json.dumps({**good, key: value}), encoding="utf-8")
         with pytest.raises(pyds.InvalidModelError, match=field):
             Bundle.read(tmp_path)
     (tmp_path / "pyds.json").write_text(json.dumps({**good, "colour": 1}), encoding="utf-8")

@@ -29,13 +29,18 @@ io                          object        IR tensor names, keys exactly: ``featu
                                           ``state_c_out``, ``state_h_out`` (f32 [B, n_cell_dim])
 batch                       1 | "dynamic" whether B may be more than 1
 numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str},
-                                          "exact_divide": bool}``: ``ov_config`` are the OpenVINO compile
+                                          "exact_divide": bool, "fast": {...}}`` (``fast`` optional, see
+                                          below): ``ov_config`` are the OpenVINO compile
                                           properties the runtime must pass to compile_model (they decide
                                           the arithmetic); ``exact_divide`` true means: after read_model and
                                           before compile_model, set rt_info key
                                           ``"nonconvertable_divide_0"`` (any value) on every ``Divide``
                                           node, else OpenVINO turns a/b into a*(1/b) and the rounding
-                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``)
+                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``).
+                                          ``fast``: ``{"acoustic_model": str, "ov_config": {str: str}}``, the
+                                          IR (same io names and shapes, its .bin beside it) and compile
+                                          properties of ``numerics="fast"``; without it, fast compiles the
+                                          main IR with OpenVINO's defaults
 logits_are_probabilities    bool          the ``logits`` output is already softmax-ed (true for every
                                           DeepSpeech/Coqui export)
 source                      object        ``{"file": str, "format": "tflite"|"pb"|"pbmm"|"checkpoint",

@@ -15,13 +15,14 @@ namespace pyds::runtime {
 namespace {
 
 ov::Output<const ov::Node> find_port(const std::vector<ov::Output<const ov::Node>>& ports, const std::string& name,
-                                     const std::string& kind, const BundleInfo& bundle, const std::string& key) {
+                                     const std::string& kind, const BundleInfo& bundle, const std::string& xml,
+                                     const std::string& key) {
   for (const auto& p : ports)
     if (p.get_names().count(name)) return p;
   std::string known;
   for (const auto& p : ports) known += (known.empty() ? "" : ", ") + p.get_any_name();
   throw_error(ErrorKind::InvalidModel, bundle.manifest_path + ": field 'io." + key + "' names " + kind + " '" + name +
-                                           "', which " + bundle.acoustic_model_path + " does not have (it has: " +
+                                           "', which " + xml + " does not have (it has: " +
                                            known + ")");
 }
 
@@ -63,13 +64,16 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
       n_input_(bundle.features.dct_coefficients), window_floats_(window_frames_ * n_input_),
       n_cell_(bundle.n_cell_dim), n_classes_(n_classes), probabilities_(bundle.logits_are_probabilities),
       device_(settings.device) {
+  // Which IR and compile properties the numerics mode uses (numerics.cpp owns that choice).
+  const NumericsPlan plan = numerics_plan(bundle, settings.fidelity);
+  const std::string& xml = plan.xml;
   std::shared_ptr<ov::Model> model;
   try {
-    model = core_.read_model(bundle.acoustic_model_path);
+    model = core_.read_model(xml);
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::InvalidModel, "cannot read the IR " + bundle.acoustic_model_path + ": " + e.what());
+    throw_error(ErrorKind::InvalidModel, "cannot read the IR " + xml + ": " + e.what());
   }
-  apply_load_time_numerics(*model, bundle);
+  apply_load_time_numerics(*model, plan);
   const auto in_ports = std::const_pointer_cast<const ov::Model>(model)->inputs();
   const auto out_ports = std::const_pointer_cast<const ov::Model>(model)->outputs();
   const auto& io = bundle.io;
@@ -89,12 +93,12 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   const auto coeffs = static_cast<std::int64_t>(bundle.features.dct_coefficients);
   const auto cell = static_cast<std::int64_t>(bundle.n_cell_dim);
   const auto classes = static_cast<std::int64_t>(n_classes);
-  auto f = find_port(in_ports, io.features, "input", bundle, "features");
-  auto ci = find_port(in_ports, io.state_c_in, "input", bundle, "state_c_in");
-  auto hi = find_port(in_ports, io.state_h_in, "input", bundle, "state_h_in");
-  auto lo = find_port(out_ports, io.logits, "output", bundle, "logits");
-  auto co = find_port(out_ports, io.state_c_out, "output", bundle, "state_c_out");
-  auto ho = find_port(out_ports, io.state_h_out, "output", bundle, "state_h_out");
+  auto f = find_port(in_ports, io.features, "input", bundle, xml, "features");
+  auto ci = find_port(in_ports, io.state_c_in, "input", bundle, xml, "state_c_in");
+  auto hi = find_port(in_ports, io.state_h_in, "input", bundle, xml, "state_h_in");
+  auto lo = find_port(out_ports, io.logits, "output", bundle, xml, "logits");
+  auto co = find_port(out_ports, io.state_c_out, "output", bundle, xml, "state_c_out");
+  auto ho = find_port(out_ports, io.state_h_out, "output", bundle, xml, "state_h_out");
   check(f, "features", {{1, steps, frames, coeffs}});
   check(ci, "state_c_in", {{1, cell}});
   check(hi, "state_h_in", {{1, cell}});
@@ -113,7 +117,7 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
                          ": field 'batch' is 1, so the model cannot run batched: reconvert it with pyds-convert (which "
                          "writes a dynamic batch dimension)";
   else if (!batch_major)
-    why_not_batchable_ = bundle.acoustic_model_path + ": logits '" + lo.get_any_name() + "' are " +
+    why_not_batchable_ = xml + ": logits '" + lo.get_any_name() + "' are " +
                          shape_text(lo.get_partial_shape()) +
                          "; batching needs batch-major [B, n_steps, classes] (reconvert)";
   batchable_ = why_not_batchable_.empty();
@@ -122,15 +126,13 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   // fuses the hybrid-int8 graph differently and its arithmetic leaves TFLite's (measured on the Armenian model:
   // golden logits max diff 0.19 at static batch 1 vs 2.4e-7 dynamic). Every row is quantized on its own, so a
   // batch of B rows computes each row as batch 1 does; the batch is set per request by the tensors.
-  ov::AnyMap config;
-  if (settings.fidelity)
-    for (const auto& [k, v] : bundle.ov_config) config[k] = v;
+  ov::AnyMap config = plan.config;
   if (settings.threads > 0) config[ov::inference_num_threads.name()] = settings.threads;
   if (!settings.cache_dir.empty()) core_.set_property(ov::cache_dir(settings.cache_dir));
   try {
     compiled_ = core_.compile_model(model, settings.device, config);
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::InvalidModel, "cannot compile " + bundle.acoustic_model_path + " on device '" +
+    throw_error(ErrorKind::InvalidModel, "cannot compile " + xml + " on device '" +
                                              settings.device + "': " + e.what());
   }
   auto pick = [&](const std::vector<ov::Output<const ov::Node>>& ports, const std::string& name) {

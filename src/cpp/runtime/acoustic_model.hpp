@@ -28,7 +28,7 @@ struct CompileSettings {
   std::string device = "CPU";
   std::string cache_dir;   // "" = no compiled-model cache
   int threads = 0;         // 0 = OpenVINO's default
-  bool fidelity = true;    // apply the bundle's numerics ov_config; false = OpenVINO's fast defaults
+  bool fidelity = true;    // numerics: true = the bundle's exact IR + ov_config, false = its fast IR (numerics.hpp)
 
   static CompileSettings from(const ModelOptions& options);  // the one mapping of ModelOptions to compile settings
 };

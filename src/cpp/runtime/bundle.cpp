@@ -78,6 +78,16 @@ class Fields {
   std::string where_;
 };
 
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
+         name != "." && name != "..";
+}
+
+// An IR file name inside the bundle: a plain file name ending in .xml (its weights are the .bin beside it).
+bool is_ir_file_name(const std::string& name) {
+  return is_plain_file_name(name) && name.size() > 4 && name.compare(name.size() - 4, 4, ".xml") == 0;
+}
+
 // The `numerics` record, one entry per field: adding a field is one entry here (plus the BundleInfo member
 // the runtime reads). Python reads the record through this validation (pyds._core.check_bundle).
 struct NumericsField {
@@ -96,6 +106,21 @@ const NumericsField kNumericsFields[] = {
        }
      }},
     {"exact_divide", true, [](const Fields& f, const char* key, BundleInfo& b) { b.exact_divide = f.boolean(key); }},
+    // The fast numerics' own IR and compile properties (optional: bundles converted before it existed run "fast"
+    // as their main IR with OpenVINO's defaults). The path is made absolute once the object is read.
+    {"fast", false,
+     [](const Fields& f, const char* key, BundleInfo& b) {
+       const Fields fast(f.object(key), f.where() + "." + key);
+       fast.only(std::initializer_list<const char*>{"acoustic_model", "ov_config"});
+       const std::string xml = fast.string("acoustic_model");
+       if (!is_ir_file_name(xml))
+         fast.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
+       b.fast_acoustic_model_path = xml;
+       for (const auto& [name, value] : fast.object("ov_config")) {
+         if (!value.is_string()) fast.fail("ov_config." + name, "must be a string");
+         b.fast_ov_config[name] = value.string();
+       }
+     }},
 };
 
 const char* const kTopLevelKeys[] = {
@@ -112,10 +137,6 @@ bool is_hex_sha256(const std::string& s) {
   return true;
 }
 
-bool is_plain_file_name(const std::string& name) {
-  return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
-         name != "." && name != "..";
-}
 
 }  // namespace
 
@@ -136,7 +157,7 @@ BundleInfo parse_bundle(std::string_view text, const std::string& where, const s
   if (f.string("format") != "pyds-bundle/1")
     f.fail("format", "is '" + f.string("format") + "'; this pyds reads 'pyds-bundle/1'");
   const std::string xml = f.string("acoustic_model");
-  if (!is_plain_file_name(xml) || xml.size() <= 4 || xml.compare(xml.size() - 4, 4, ".xml") != 0)
+  if (!is_ir_file_name(xml))
     f.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
   b.acoustic_model_path = directory + "/" + xml;
 
@@ -181,6 +202,7 @@ BundleInfo parse_bundle(std::string_view text, const std::string& where, const s
   numerics.only(numerics_keys);
   for (const auto& field : kNumericsFields)
     if (field.required || numerics.has(field.key)) field.read(numerics, field.key, b);
+  if (!b.fast_acoustic_model_path.empty()) b.fast_acoustic_model_path = directory + "/" + b.fast_acoustic_model_path;
   b.logits_are_probabilities = f.boolean("logits_are_probabilities");
 
   const Fields source(f.object("source"), where + ": source");
@@ -217,10 +239,16 @@ BundleInfo read_bundle(const std::string& directory) {
                 "'" + directory + "' is not a pyds model bundle: " + manifest_path + " cannot be opened");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   BundleInfo b = parse_bundle(text, manifest_path, directory);
-  const std::string xml = b.acoustic_model_path;
-  for (const std::string& file : {xml, xml.substr(0, xml.size() - 4) + ".bin"}) {
-    std::ifstream ir(file, std::ios::binary);
-    if (!ir) throw_error(ErrorKind::InvalidModel, manifest_path + ": field 'acoustic_model': " + file + " does not exist");
+  const std::pair<const char*, std::string> irs[] = {{"acoustic_model", b.acoustic_model_path},
+                                                     {"numerics.fast.acoustic_model", b.fast_acoustic_model_path}};
+  for (const auto& [field, xml] : irs) {
+    if (xml.empty()) continue;
+    for (const std::string& file : {xml, xml.substr(0, xml.size() - 4) + ".bin"}) {
+      std::ifstream ir(file, std::ios::binary);
+      if (!ir)
+        throw_error(ErrorKind::InvalidModel,
+                    manifest_path + ": field '" + field + "': " + file + " does not exist");
+    }
   }
   return b;
 }

@@ -34,6 +34,9 @@ struct BundleInfo {
   std::string numerics_mode;
   std::map<std::string, std::string> ov_config;  // compile properties that decide the arithmetic
   bool exact_divide = false;  // keep every Divide a true division (see numerics.hpp)
+  // numerics.fast (optional): the IR and compile properties of numerics "fast"; path "" when absent
+  std::string fast_acoustic_model_path;
+  std::map<std::string, std::string> fast_ov_config;
   bool logits_are_probabilities = true;
   std::string scorer_path;  // optional, absolute ("" when the bundle has none)
   double scorer_alpha = 0, scorer_beta = 0;

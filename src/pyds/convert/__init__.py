@@ -223,6 +223,7 @@ def convert_model(
             ov.save_model(model, str(xml), compress_to_fp16=False)
         if weights is not None:
             numerics_entry = numerics_config(mode, weights)
+            numerics_entry["fast"] = _write_fast_ir(weights, meta, tmp)
         else:
             numerics_entry = {
                 "mode": "f32",
@@ -276,7 +277,32 @@ def convert_model(
     return out_dir
 
 
+def _write_fast_ir(weights: AcousticWeights, meta: SourceMetadata, bundle_dir: Path) -> dict[str, Any]:
+    """Write the ``fast`` numerics' own IR (``fast_graph``) into the bundle; the ``numerics.fast`` entry.
+
+    Written at conversion, beside the exact IR, rather than derived by the runtime at load: the graph is built
+    from the source's weights by the Python converter, which the C++ runtime (and the C ABI) does not have.
+    """
+    import openvino as ov
+
+    from .fast_graph import build_fast_model, fast_numerics_entry
+
+    entry = fast_numerics_entry()
+    model = build_fast_model(
+        weights,
+        n_steps=meta.n_steps,
+        n_context=meta.n_context,
+        n_input=meta.n_input,
+        relu_clip=float(meta.relu_clip),
+    )
+    xml = bundle_dir / entry["acoustic_model"]
+    ov.save_model(model, str(xml), compress_to_fp16=False)
+    _check_ir(xml, meta)
+    return entry
+
+
 def _check_ir(xml: Path, meta: SourceMetadata) -> None:
+
     """The saved IR has the bundle's io names with the expected static dimensions."""
     import openvino as ov
 

@@ -50,7 +50,8 @@ struct ModelOptions {
   std::string cache_dir;        // compiled-model cache directory ("" = no cache)
   int threads = 0;              // inference threads (0 = OpenVINO's choice)
   std::string numerics = "fidelity";  // "fidelity": the bundle's arithmetic (exact hybrid int8 / f32);
-                                      // "fast": OpenVINO's defaults on this CPU (bf16, dynamic int8)
+                                      // "fast": the bundle's graph built for speed (split LSTM, the
+                                      // plugin's dynamic int8 / bf16), see runtime/numerics.hpp
   std::size_t beam_width = 0;   // 0 = the bundle's default (the model's metadata_beam_width)
   bool batch_streams = true;    // streams share batched inference (the live scheduler); false = each stream
                                 // runs its own batch-1 requests on the caller's thread. Ignored (false) for
