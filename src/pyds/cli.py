@@ -234,9 +234,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "max_upload_bytes": None if args.max_upload_mb is None else int(args.max_upload_mb * 1_000_000),
         "idle_timeout": args.idle_timeout,
     }
-    options = server.ServerOptions(
-        model_name=args.model or models.DEFAULT_MODEL, **{k: v for k, v in limits.items() if v is not None}
-    )
+    # /v1/models names the model as given: a registry name, or a bundle directory's / model file's name.
+    name = args.model or models.DEFAULT_MODEL
+    if name not in models.REGISTRY:
+        name = Path(name).name or name
+    options = server.ServerOptions(model_name=name, **{k: v for k, v in limits.items() if v is not None})
     options.validate()
     if not 0 <= args.port <= 65535:
         raise _Usage(f"--port must be from 0 to 65535, not {args.port}")
