@@ -50,7 +50,6 @@ class ServerOptions:
     api_key: str | None = None  # required on /ws, /v1/* and /metrics when set
     max_sessions: int = 64  # concurrent WebSocket sessions plus file transcriptions; more get 503
     max_message_bytes: int = 1 << 20  # one WebSocket message (1 MiB = 32 s of 16 kHz s16le)
-    queue_messages: int = 16  # messages a session may have waiting unread (then TCP backpressure)
     max_upload_bytes: int = 25 << 20  # one uploaded file (OpenAI's own limit)
     idle_timeout: float = 60.0  # seconds a WebSocket may stay silent before the server closes it
     vad: vad.VadOptions = field(default_factory=vad.VadOptions)  # endpointing: pauses and the utterance limit
@@ -59,7 +58,7 @@ class ServerOptions:
         """Raise ``InvalidArgumentError`` for limits that cannot work."""
         from ..errors import InvalidArgumentError
 
-        for name in ("max_sessions", "max_message_bytes", "queue_messages", "max_upload_bytes"):
+        for name in ("max_sessions", "max_message_bytes", "max_upload_bytes"):
             if int(getattr(self, name)) < 1:
                 raise InvalidArgumentError(f"ServerOptions.{name} must be at least 1, not {getattr(self, name)!r}")
         if not self.idle_timeout > 0:
@@ -387,8 +386,9 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        # The per-session queue is bounded: a session takes one message at a time, and uvicorn stops reading the
+        # socket until the message it holds is taken (TCP backpressure on the client); a message is at most this.
         ws_max_size=options.max_message_bytes,
-        ws_max_queue=options.queue_messages,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         timeout_graceful_shutdown=5,
@@ -401,5 +401,15 @@ def serve(
 
     state.on_load_error = stop
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(levelname)s:  %(message)s")
-    server.run()
+    logging.getLogger("uvicorn.error").addFilter(_denial_noise)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
+        pass
     return 2 if state.load_error is not None else 0
+
+
+def _denial_noise(record: logging.LogRecord) -> bool:
+    """Drop uvicorn's error line after a refusal: its websockets-sansio and wsproto protocols log "returned without
+    completing handshake" even when the app answered the upgrade with an HTTP response (401/503) as ASGI allows."""
+    return record.getMessage() != "ASGI callable returned without completing handshake."
