@@ -190,7 +190,7 @@ async def run_session(websocket: Any, state: Any, number: int) -> None:
     peer = f"{client.host}:{client.port}" if client else "?"
     started = time.perf_counter()
     await websocket.accept()
-    session = Session(state.model, state.options.vad)
+    session = await state.infer("ws", Session, state.model, state.options.vad)  # a new infer request: off the loop
     metrics = state.metrics
     errors = 0
     how = "client closed"
