@@ -70,10 +70,12 @@ class ServerProcess:
                 self.proc.wait(timeout=10)
 
 
-def start_server(bundle: Path, log: Path, *args: str, wait: bool = True, timeout: float = 180) -> ServerProcess:
+def start_server(
+    bundle: Path, log: Path, *args: str, wait: bool = True, timeout: float = 180, port: int | None = None
+) -> ServerProcess:
     """Start ``python -m pyds serve --model BUNDLE ARGS`` and wait until ``/health`` says it is ready."""
-    port = free_port()
-    with open(log, "wb") as err:
+    port = port or free_port()
+    with open(log, "ab") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pyds", "serve", "--model", str(bundle), "--port", str(port), *args],
             stdout=err,
@@ -482,6 +484,44 @@ def test_serve_without_the_extra_says_how_to_install_it(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "pyds", "serve"], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and done.stdout == ""
     assert "pip install 'pyds[server]'" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--port", "70000"), "--port"),
+        (("--max-sessions", "0"), "max_sessions"),
+        (("--idle-timeout", "-1"), "idle_timeout"),
+        (("--numerics", "exact"), "invalid choice"),
+    ],
+)
+def test_serve_usage_errors(tmp_path, args, needle) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pyds", "serve", "--model", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and needle in done.stderr and "Traceback" not in done.stderr
+
+
+def test_health_is_503_while_the_model_loads(armenian_bundle, tmp_path) -> None:
+    server = start_server(armenian_bundle, tmp_path / "serve.log", wait=False)
+    seen: list[tuple[int, str]] = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and (not seen or seen[-1][0] != 200):
+            assert server.proc.poll() is None, server.log_text()
+            try:
+                r = httpx.get(server.url + "/health", timeout=5)
+                seen.append((r.status_code, r.json()["status"]))
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    assert seen[0] == (503, "loading") and seen[-1] == (200, "ok"), seen
+    assert set(seen) == {(503, "loading"), (200, "ok")}
 
 
 def test_serve_with_a_model_that_cannot_load_exits_2(tmp_path) -> None:

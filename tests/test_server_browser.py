@@ -147,6 +147,62 @@ def test_page_captions_match_the_server(server, chromium, microphone_wav, tmp_pa
     assert downloads["vtt"][1] == formats.to_vtt(model_result) and parse_vtt(downloads["vtt"][1])
 
 
+def test_page_reconnects_with_backoff(armenian_bundle, chromium, tmp_path) -> None:
+    """The server dies mid-recording and comes back: the page retries with backoff, sends what it heard meanwhile
+    (a bounded backlog) and captions go on."""
+    speech = audio.load(SAMPLE, DEVICE_RATE, dither=False)
+    speech = np.clip(np.round(speech * 32768), -32768, 32767).astype(np.int16)
+    gap = np.zeros(int(1.2 * DEVICE_RATE), dtype=np.int16)
+    mic = tmp_path / "three-utterances.wav"
+    sf.write(mic, np.concatenate([gap, speech, gap, speech, gap, speech, gap]), DEVICE_RATE, subtype="PCM_16")
+    seconds = sf.info(mic).duration
+    log = tmp_path / "serve.log"
+    server = start_server(armenian_bundle, log, "--api-key", KEY)
+    states: list[str] = []
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-audio-capture={mic}%noloop",
+                ],
+            )
+            try:
+                context = browser.new_context()
+                context.grant_permissions(["microphone"], origin=server.url)
+                page = context.new_page()
+                page.goto(f"{server.url}/?api_key={KEY}")
+                page.click("#record")
+                page.wait_for_selector("#transcript .final", timeout=30_000)  # the first utterance is captioned
+                started = page.evaluate("performance.now()")
+                server.proc.kill()  # a crash: no close handshake
+                server.proc.wait(timeout=30)
+                page.wait_for_selector("body[data-state=reconnecting]", timeout=15_000)
+                states.append(page.text_content("#status") or "")
+                server = start_server(armenian_bundle, log, "--api-key", KEY, port=server.port)
+                page.wait_for_selector("body[data-state=recording]", timeout=60_000)
+                elapsed = (page.evaluate("performance.now()") - started) / 1000
+                page.wait_for_timeout(max(0.0, seconds - elapsed) * 1000 + 1500)
+                page.click("#record")
+                page.wait_for_selector("body[data-state=idle]", timeout=60_000)
+                finals = [t.strip() for t in page.locator("#transcript .final").all_text_contents() if t.strip()]
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    assert "retrying in" in states[0]
+    assert len(finals) >= 2, finals  # captions after the reconnection too
+    import re
+
+    # The restarted server's session (the first one was killed before it could log) recognized utterances.
+    ended = re.findall(r"session 1, ([0-9.]+) s audio, (\d+) utterance", server.log_text())
+    assert ended and float(ended[-1][0]) > 2 and int(ended[-1][1]) >= 1, server.log_text()[-3000:]
+
+
 async def replay(url: str, sent: list[str | bytes]) -> list[dict]:
     """Send the page's frames again, as they were, and collect the replies."""
     from websockets.asyncio.client import connect
