@@ -25,7 +25,17 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidAudioError
 
-__all__ = ["AUDIO_EXTENSIONS", "AudioInfo", "AudioSource", "as_samples", "info", "iter_blocks", "load", "source_name"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioInfo",
+    "AudioSource",
+    "Resampler",
+    "as_samples",
+    "info",
+    "iter_blocks",
+    "load",
+    "source_name",
+]
 
 # File name endings the CLI picks up when it walks a directory (what libsndfile decodes).
 AUDIO_EXTENSIONS = frozenset(
@@ -200,6 +210,31 @@ class _Dither:
         return (q / 32768.0).astype(np.float32)
 
 
+class Resampler:
+    """Streaming resampler: consecutive float32 mono blocks at ``in_rate`` → blocks at ``out_rate``.
+
+    soxr (high quality) keeps its filter state across blocks, so blocks of any size give the same samples as
+    one call on the whole; the output is dithered onto the int16 grid like ``load`` (see the module note).
+    ``last=True`` flushes the filter's tail. Used by ``iter_blocks`` and by the server for live audio.
+    """
+
+    def __init__(self, in_rate: int, out_rate: int, *, dither: bool = True) -> None:
+        import soxr
+
+        _check_rate(in_rate)
+        _check_rate(out_rate)
+        self.in_rate, self.out_rate = int(in_rate), int(out_rate)
+        self._soxr = soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="float32", quality="HQ")
+        self._dither = _Dither() if dither else None
+
+    def __call__(self, samples: np.ndarray, last: bool = False) -> np.ndarray:
+        """Resample the next block (float32 mono); returns what the filter can output so far."""
+        out = self._soxr.resample_chunk(np.ascontiguousarray(samples, dtype=np.float32), last=last)
+        if self._dither is not None and out.size:
+            out = self._dither(out)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+
 def load(source: AudioSource, sample_rate: int = 16000, *, dither: bool = True) -> np.ndarray:
     """Decode ``source`` into float32 mono samples in [-1, 1] at ``sample_rate``.
 
@@ -242,7 +277,6 @@ def iter_blocks(
     ``InvalidAudioError`` as ``load`` does (a file with no samples fails before the first block).
     """
     import soundfile
-    import soxr
 
     _check_rate(sample_rate)
     if not block_seconds > 0:
@@ -251,10 +285,7 @@ def iter_blocks(
     with handle:
         rate = int(handle.samplerate)
         frames_per_block = max(1, int(round(block_seconds * rate)))
-        resampler = (
-            soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ") if (rate != sample_rate) else None
-        )
-        dith = _Dither() if resampler is not None and dither else None
+        resampler = Resampler(rate, sample_rate, dither=dither) if rate != sample_rate else None
         produced = 0
         while True:
             try:
@@ -267,9 +298,7 @@ def iter_blocks(
             samples = _mono(data)
             _check_finite(samples, name)
             if resampler is not None:
-                samples = resampler.resample_chunk(np.ascontiguousarray(samples), last=last)
-                if dith is not None:
-                    samples = dith(samples)
+                samples = resampler(samples, last=last)
             if samples.size:
                 produced += samples.size
                 yield np.ascontiguousarray(samples, dtype=np.float32)

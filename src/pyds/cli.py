@@ -222,6 +222,29 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+# -- serve ------------------------------------------------------------------------------------------------
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from . import server
+    except ImportError as exc:  # the server extra is not installed: say how to get it
+        raise _Usage(str(exc)) from exc
+    limits: dict[str, Any] = {
+        "api_key": args.api_key or None,
+        "max_sessions": args.max_sessions,
+        "max_upload_bytes": None if args.max_upload_mb is None else int(args.max_upload_mb * 1_000_000),
+        "idle_timeout": args.idle_timeout,
+    }
+    # /v1/models names the model as given: a registry name, or a bundle directory's / model file's name.
+    name = args.model or models.DEFAULT_MODEL
+    if name not in models.REGISTRY:
+        name = Path(name).name or name
+    options = server.ServerOptions(model_name=name, **{k: v for k, v in limits.items() if v is not None})
+    options.validate()
+    if not 0 <= args.port <= 65535:
+        raise _Usage(f"--port must be from 0 to 65535, not {args.port}")
+    return server.serve(lambda: _load_model(args)[0], host=args.host, port=args.port, options=options)
+
+
 # -- models and version -----------------------------------------------------------------------------------
 def _size(n: int | None) -> str:
     if n is None:
@@ -325,6 +348,36 @@ def _add_progress(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
 
 
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """The options that choose and tune the model (``transcribe`` and ``serve``)."""
+    p.add_argument(
+        "--model",
+        default=None,
+        help=f"registry name, bundle directory or model file (default {models.DEFAULT_MODEL})",
+    )
+    p.add_argument("--scorer", default=None, help="external scorer (.scorer) file")
+    p.add_argument("--no-scorer", action="store_true", help="do not use the registry model's scorer")
+    p.add_argument("--alpha", type=float, default=None, help="language model weight (needs a scorer)")
+    p.add_argument("--beta", type=float, default=None, help="word insertion bonus (needs a scorer)")
+    p.add_argument(
+        "--hot-word",
+        action="append",
+        type=_parse_hot_word,
+        metavar="WORD:BOOST",
+        help="boost (or with a negative number, suppress) a word; repeatable; needs a scorer",
+    )
+    p.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
+    p.add_argument("--device", default=None, help="OpenVINO device (default: pyds.Model's, CPU)")
+    p.add_argument("--threads", type=int, default=None, help="inference threads")
+    p.add_argument(
+        "--numerics",
+        choices=["fidelity", "fast"],
+        default=None,
+        help="fidelity (default): transcripts identical to Coqui STT/TFLite; fast: the bundle's graph built for "
+        "speed (about 2x faster acoustic model, accuracy equal within noise, not bit-identical)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``pyds`` command."""
     parser = argparse.ArgumentParser(
@@ -341,36 +394,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="audio file, directory (searched recursively), glob, or - for standard input",
     )
-    t.add_argument(
-        "--model",
-        default=None,
-        help=f"registry name, bundle directory or model file (default {models.DEFAULT_MODEL})",
-    )
-    t.add_argument("--scorer", default=None, help="external scorer (.scorer) file")
-    t.add_argument("--no-scorer", action="store_true", help="do not use the registry model's scorer")
-    t.add_argument("--alpha", type=float, default=None, help="language model weight (needs a scorer)")
-    t.add_argument("--beta", type=float, default=None, help="word insertion bonus (needs a scorer)")
-    t.add_argument(
-        "--hot-word",
-        action="append",
-        type=_parse_hot_word,
-        metavar="WORD:BOOST",
-        help="boost (or with a negative number, suppress) a word; repeatable; needs a scorer",
-    )
-    t.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
+    _add_model_options(t)
     t.add_argument("--format", choices=sorted(formats.FORMATS), default="text", help="output format")
     t.add_argument("--output-dir", default=None, help="write one file per input here (atomically) instead of printing")
-    t.add_argument("--device", default=None, help="OpenVINO device (default: pyds.Model's, CPU)")
-    t.add_argument("--threads", type=int, default=None, help="inference threads")
-    t.add_argument(
-        "--numerics",
-        choices=["fidelity", "fast"],
-        default=None,
-        help="fidelity (default): transcripts identical to Coqui STT/TFLite; fast: the bundle's graph built for "
-        "speed (about 2x faster acoustic model, accuracy equal within noise, not bit-identical)",
-    )
     _add_progress(t)
     t.set_defaults(func=_cmd_transcribe)
+
+    s = sub.add_parser(
+        "serve",
+        help="run the speech server (Vosk WebSocket, OpenAI API, live-captions page)",
+        description="Serve one model: a Vosk-compatible WebSocket at /ws, the OpenAI audio API at "
+        "/v1/audio/transcriptions and /v1/models, /health, /metrics and a live-captions page at /. "
+        "Needs the server extra: pip install 'pyds[server]'.",
+    )
+    _add_model_options(s)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=2700, help="port (default 2700, vosk-server's)")
+    s.add_argument(
+        "--api-key",
+        default=os.environ.get("PYDS_API_KEY"),
+        help="require this key (Bearer header or ?api_key=) on /ws, /v1/* and /metrics (default: $PYDS_API_KEY)",
+    )
+    s.add_argument("--max-sessions", type=int, default=None, help="most concurrent sessions; more get 503")
+    s.add_argument("--max-upload-mb", type=float, default=None, help="largest uploaded file, in MB")
+    s.add_argument("--idle-timeout", type=float, default=None, help="close a silent WebSocket after this many seconds")
+    _add_progress(s)
+    s.set_defaults(func=_cmd_serve)
 
     m = sub.add_parser(
         "models",
