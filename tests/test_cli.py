@@ -311,6 +311,28 @@ def test_long_file_is_segmented_with_progress_on_stderr(cache, armenian_bundle) 
     assert doc["text"] == " ".join(s["text"].strip() for s in segments if s["text"].strip())
 
 
+def test_python_api_and_cli_give_the_same_long_file_result(cache, armenian_bundle) -> None:
+    """One long-audio pipeline: pyds.transcribe (a path or the samples) = pyds transcribe, segments and times."""
+    clip = _clip("long01_hy.wav")
+    rc, out, err = run("transcribe", str(clip), "--model", str(armenian_bundle), "--format", "json", cache=cache)
+    assert rc == 0, err
+    doc = json.loads(out)
+
+    def timeline(result: dict) -> list:
+        return [
+            (s["start"], s["end"], s["text"], [(t["text"], t["timestep"], t["start_time"]) for t in s["tokens"]])
+            for s in result["segments"]
+        ]
+
+    assert len(doc["segments"]) >= 4
+    samples, _ = sf.read(clip, dtype="int16")
+    for source in (clip, samples):
+        result = pyds.transcribe(source, model=armenian_bundle, details=True)
+        assert json.loads(formats.to_json(result))["text"] == doc["text"]
+        assert timeline(json.loads(formats.to_json(result))) == timeline(doc)
+        assert pyds.transcribe(source, model=armenian_bundle) == doc["text"]
+
+
 def test_several_inputs_to_stdout(cache, armenian_bundle) -> None:
     a, b = _clip("s003_hy.wav"), _clip("s020_hy.wav")
     rc, out, err = run("transcribe", str(a), str(b), "--model", str(armenian_bundle), "--format", "json", cache=cache)

@@ -13,15 +13,15 @@ import glob
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import audio, formats, models, vad
+from . import audio, formats, models, pipeline
 from .errors import InvalidArgumentError, PydsError
 
-__all__ = ["InputFile", "ModelOptions", "expand_inputs", "main", "output_paths", "read_file_list", "transcribe_file"]
+__all__ = ["InputFile", "ModelOptions", "expand_inputs", "main", "output_paths", "read_file_list"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _GLOB_CHARS = frozenset("*?[")
@@ -165,79 +165,13 @@ def output_paths(files: Sequence[InputFile], out_dir: Path, ext: str) -> list[Pa
 _output_paths = output_paths
 
 
+def input_error(exc: BaseException, name: str) -> str:
+    """The message for an input that failed, naming it once (most pyds errors already name their file)."""
+    message = str(exc) or type(exc).__name__
+    return message if name in message else f"{name}: {message}"
+
+
 # -- transcription ----------------------------------------------------------------------------------------
-def transcribe_file(
-    model: Any,
-    source: audio.AudioSource,
-    *,
-    name: str | None = None,
-    long_threshold: float | None = None,
-    vad_options: vad.VadOptions | None = None,
-    progress: bool | None = None,
-    model_name: str | None = None,
-) -> formats.FileResult:
-    """Transcribe one input with a loaded ``pyds.Model``, cutting long audio at pauses.
-
-    Audio up to ``long_threshold`` seconds (default: the VAD's maximum segment) goes to the model whole;
-    longer audio is decoded block by block, split by the voice-activity detector, and each segment is
-    recognized on its own (fresh recognizer state) with its timestamps moved to the file's timeline.
-    """
-    options = vad_options or vad.VadOptions()
-    threshold = options.max_segment if long_threshold is None else long_threshold
-    rate = int(model.sample_rate)
-    label = name or audio.source_name(source)
-    meta = audio.info(source)
-    result = formats.FileResult(label, meta.duration, rate, [], model_name)
-    if meta.duration <= threshold:
-        samples = audio.load(source, rate)
-        duration = samples.size / rate
-        result.duration = duration
-        result.segments.append(_recognize(model, samples, 0.0, duration))
-        return result
-    with _bar(progress, total=round(meta.duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
-        done = 0.0
-        pending: list[vad.Segment] = []
-
-        def recognize_pending() -> None:
-            # Segments are independent utterances (fresh state each), so a group of them runs as the rows of one
-            # batched inference; memory stays bounded by the group (at most SEGMENT_GROUP x max_segment of audio).
-            nonlocal done
-            for segment, seg in zip(pending, _recognize_many(model, pending, rate)):
-                if seg.text.strip():
-                    result.segments.append(seg)
-                bar.update(max(0.0, round(segment.end / rate - done, 1)))
-                done = max(done, round(segment.end / rate, 1))
-            pending.clear()
-
-        for segment in vad.segments(audio.iter_blocks(source, rate), rate, options):
-            pending.append(segment)
-            if len(pending) == SEGMENT_GROUP:
-                recognize_pending()
-        recognize_pending()
-        bar.update(max(0.0, bar.total - bar.n))  # the trailing silence
-    return result
-
-
-#: Segments of a long file recognized together as one batch (16 rows of the batch engine).
-SEGMENT_GROUP = 16
-
-
-def _recognize_many(model: Any, segments: list[vad.Segment], rate: int) -> list[formats.SegmentResult]:
-    """Recognize independent segments together (``Model.transcribe_batch``), each on the file's timeline."""
-    if not segments:
-        return []
-    transcripts = model.transcribe_batch([s.audio for s in segments])
-    return [formats.segment_from_transcript(t, s.start / rate, s.end / rate) for s, t in zip(segments, transcripts)]
-
-
-def _recognize(model: Any, samples: Any, start: float, end: float) -> formats.SegmentResult:
-    """One recognizer call (fresh state) on one stretch of audio, moved to the file's timeline."""
-    transcripts = model.stt_with_metadata(samples)
-    if not transcripts:
-        return formats.SegmentResult(start, end, "", 0.0)
-    return formats.segment_from_transcript(transcripts[0], start, end)
-
-
 def _parse_hot_word(text: str) -> tuple[str, float]:
     word, sep, boost = text.rpartition(":")
     try:
@@ -346,73 +280,39 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             return EXIT_FAILED if problems else EXIT_OK
     model, model_name = _load_model(args)
     failed = len(problems)
-    stdin_bytes: bytes | None = None
     many = len(files) > 1
-    rate = int(model.sample_rate)
-    threshold = vad.VadOptions().max_segment
-    # Short files wait in a group and are recognized together as rows of the batch engine; a long file (split
-    # at pauses, batched segment-wise inside transcribe_file) first flushes the group, so outputs keep input order.
-    group: list[tuple[InputFile, Path | None, formats.FileResult, Any]] = []
 
-    def emit(f: InputFile, target: Path | None, result: formats.FileResult) -> None:
-        if target is not None:
-            formats.write_atomic(target, formats.format_result(result, args.format))
-        elif args.format == "json":
-            _write_stdout(formats.to_json(result, indent=None))  # JSON Lines: one object per input
-        else:
-            text = formats.format_result(result, args.format)
-            _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
-
-    def fail(f: InputFile, exc: BaseException) -> None:
-        nonlocal failed
-        failed += 1
-        message = str(exc)
-        _error(message if f.display in message else f"{f.display}: {message}")
-
-    def flush_group() -> None:
-        if not group:
-            return
-        try:
-            transcripts = model.transcribe_batch([samples for *_, samples in group])
-        except (PydsError, RuntimeError, ValueError):  # find the culprit: one at a time
-            transcripts = [None] * len(group)
-        for (f, target, result, samples), transcript in zip(group, transcripts):
-            try:
-                if transcript is None:
-                    transcript = model.stt_with_metadata(samples)[0]
-                result.segments.append(formats.segment_from_transcript(transcript, 0.0, result.duration))
-                emit(f, target, result)
-            except (PydsError, OSError, RuntimeError, ValueError) as exc:
-                fail(f, exc)
-            bar.update(1)
-        group.clear()
+    def sources() -> Iterator[tuple[int, pipeline.Source]]:
+        stdin_bytes: bytes | None = None
+        for i, f in enumerate(files):
+            if f.source == "-":
+                if stdin_bytes is None:
+                    stdin_bytes = sys.stdin.buffer.read()
+                yield i, stdin_bytes
+            else:
+                yield i, f.source
 
     # The bar over files only when there are several; long files get their own bar over seconds.
     with _bar(args.progress if many else False, total=len(files), unit="file", desc="transcribing") as bar:
-        for f, target in zip(files, targets):
+        results = pipeline.transcribe_sources(
+            model, sources(), names=lambda i: files[i].display, model_name=model_name, progress=args.progress
+        )
+        for i, result in results:
+            f, target = files[i], targets[i]
             try:
-                source: audio.AudioSource = f.source
-                if f.source == "-":
-                    if stdin_bytes is None:
-                        stdin_bytes = sys.stdin.buffer.read()
-                    source = stdin_bytes
-                if audio.info(source).duration <= threshold:
-                    samples = audio.load(source, rate)
-                    result = formats.FileResult(f.display, samples.size / rate, rate, [], model_name)
-                    group.append((f, target, result, samples))
-                    if len(group) == SEGMENT_GROUP:
-                        flush_group()
-                    continue
-                flush_group()
-                emit(
-                    f,
-                    target,
-                    transcribe_file(model, source, name=f.display, progress=args.progress, model_name=model_name),
-                )
-            except (PydsError, OSError, RuntimeError, ValueError) as exc:  # this file failed; go on
-                fail(f, exc)
+                if isinstance(result, BaseException):
+                    raise result
+                if target is not None:
+                    formats.write_atomic(target, formats.format_result(result, args.format))
+                elif args.format == "json":
+                    _write_stdout(formats.to_json(result, indent=None))  # JSON Lines: one object per input
+                else:
+                    text = formats.format_result(result, args.format)
+                    _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
+            except pipeline.INPUT_ERRORS as exc:  # this file failed; go on
+                failed += 1
+                _error(input_error(exc, f.display))
             bar.update(1)
-        flush_group()
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -445,7 +345,7 @@ def _cmd_transcribe_ray(args: argparse.Namespace) -> int:
     )
     for row in report.rows:
         if row["status"] == "error":
-            _error(f"{row['path']}: {row['error']}" if row["path"] not in row["error"] else row["error"])
+            _error(row["error"])  # the message names the input (input_error)
     summary = f"pyds: {report.done} transcribed, {report.skipped} skipped, {report.failed} failed"
     _write_stderr(f"{summary} ({report.manifest})\n")
     return EXIT_FAILED if report.failed else EXIT_OK

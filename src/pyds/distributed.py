@@ -130,15 +130,10 @@ class Transcriber:
                         output_formats.write_atomic(stem + output_formats.EXTENSIONS[fmt], text)
                 row["status"] = "ok"
             except pipeline.INPUT_ERRORS as exc:
-                row["error"] = _message(exc, names[i])
+                row["error"] = cli.input_error(exc, names[i])
         for key in _RESULT_COLUMNS:
             out[key] = [row[key] for row in rows]
         return out
-
-
-def _message(exc: BaseException, name: str) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if name in text else f"{name}: {text}"
 
 
 # -- building the Ray Data stage --------------------------------------------------------------------------

@@ -95,6 +95,16 @@ class FileResult:
         """All words of all segments, in time order."""
         return [w for s in self.segments for w in s.words]
 
+    @property
+    def tokens(self) -> list[TokenResult]:
+        """All tokens of all segments, on the file's timeline (``timestep`` counts frames from the file's start)."""
+        return [t for s in self.segments for t in s.tokens]
+
+    @property
+    def confidence(self) -> float:
+        """The sum of the segments' confidences (each one utterance's DeepSpeech confidence)."""
+        return float(sum(s.confidence for s in self.segments))
+
 
 def _attr(obj: Any, *names: str) -> Any:
     for name in names:

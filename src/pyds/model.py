@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, formats
 from .decoder import Transcript
 from .errors import InvalidAudioError, ModelNotFoundError
 
@@ -292,14 +292,6 @@ def load_wav(path: PathLike, sample_rate: int) -> np.ndarray:
     return samples
 
 
-def _load_audio(path: PathLike, sample_rate: int) -> np.ndarray:
-    try:
-        from . import audio
-    except ImportError:
-        return load_wav(path, sample_rate)
-    return audio.load(path, sample_rate=sample_rate)
-
-
 _MODELS: OrderedDict[tuple, Model] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 
@@ -329,17 +321,18 @@ def transcribe(
     scorer: Any = None,
     beam_width: int | None = None,
     details: bool = False,
-):
-    """Transcribe an audio file or an array of samples at the model's rate.
+) -> str | formats.FileResult:
+    """Transcribe an audio file or an array of samples (mono, at the model's rate).
 
-    Returns the best transcript as ``str``, or the ``Transcript`` (text, confidence, tokens with timesteps)
-    when ``details`` is true. The model is loaded once and reused by later calls with the same arguments.
+    Runs the library's one long-audio pipeline (``pyds.pipeline``), as ``pyds transcribe`` does: audio longer
+    than the detector's maximum segment (20 s) is cut at pauses and its segments recognized as independent
+    utterances. Returns the text (segment texts joined by spaces), or with ``details`` the
+    ``pyds.formats.FileResult``: ``text``, ``confidence``, ``tokens`` and ``words`` on the file's timeline, and
+    ``segments``. The model is loaded once and reused by later calls with the same arguments.
     """
+    from . import pipeline
+
     recognizer = _cached_model(model, beam_width, scorer)
-    if isinstance(path_or_array, np.ndarray):
-        samples = path_or_array
-    else:
-        samples = _load_audio(path_or_array, recognizer.sample_rate)
-    if details:
-        return recognizer.stt_with_metadata(samples, 1)[0]
-    return recognizer.stt(samples)
+    source = path_or_array if isinstance(path_or_array, np.ndarray) else os.fspath(path_or_array)
+    result = pipeline.transcribe_source(recognizer, source, progress=False)
+    return result if details else result.text
