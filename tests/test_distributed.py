@@ -228,6 +228,19 @@ def test_removing_a_worker_node_during_a_run_still_finishes(cluster, corpus, arm
     assert sum(1 for _ in out.rglob("*.txt")) == n
 
 
+def test_a_model_missing_on_the_nodes_fails_the_job_with_the_reason(cluster, corpus, tmp_path) -> None:
+    c, _ = cluster
+    model = tmp_path / "no-such-bundle"
+    out = tmp_path / "out"
+    rc, _, err = pyds(
+        "transcribe", str(corpus / "a.wav"), "--model", str(model), "--output-dir", str(out), "--ray", c.address
+    )
+    assert rc == 2, err
+    message = [line for line in err.splitlines() if line.startswith("pyds: error: the Ray job failed")]
+    assert message and "no-such-bundle" in message[0], err
+    assert not (out / "_manifest.jsonl").exists()
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")  # Ray's own DataContext defaults warn on creation
 def test_transcribe_dataset_on_an_existing_dataset(cluster, corpus, armenian_bundle, ray_run, tmp_path) -> None:
     import ray

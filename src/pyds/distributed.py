@@ -25,7 +25,7 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -63,6 +63,9 @@ _MAX_BLOCKS = 2000
 
 ModelArg = Union[str, os.PathLike, cli.ModelOptions, None]
 
+#: How ``transcribe_ray`` tells actors to name each input in outputs and messages (as the local command does).
+_NAME_COLUMN = "_pyds_name"
+_INDEX_COLUMN = "_pyds_index"  # the input's position: rows come back in any order
 _RESULT_COLUMNS = ("status", "error", "text", "audio_seconds", "node_id")
 
 
@@ -104,13 +107,13 @@ class Transcriber:
         if self._output_dir is None:
             return None
         relative = os.path.relpath(os.path.abspath(path), self._input_root)
-        if relative.startswith(os.pardir):
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
             raise InvalidArgumentError(f"{path}: not under the input root {self._input_root}")
         return str(Path(self._output_dir) / Path(relative).with_suffix(""))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         paths = [str(p) for p in batch[self._path_column]]
-        names = [str(n) for n in batch["name"]] if "name" in batch else paths
+        names = [str(n) for n in batch[_NAME_COLUMN]] if _NAME_COLUMN in batch else paths
         out: dict[str, list[Any]] = {key: list(values) for key, values in batch.items()}
         rows: list[dict[str, Any]] = [{} for _ in paths]
         results = pipeline.transcribe_sources(
@@ -148,20 +151,8 @@ def _model_options(model: ModelArg, threads: int) -> tuple[cli.ModelOptions, str
     def portable(path: str | None) -> str | None:
         return os.path.abspath(os.path.expanduser(path)) if path and os.path.exists(os.path.expanduser(path)) else path
 
-    return (
-        cli.ModelOptions(
-            model=portable(options.model),
-            scorer=portable(options.scorer),
-            no_scorer=options.no_scorer,
-            alpha=options.alpha,
-            beta=options.beta,
-            hot_words=options.hot_words,
-            beam_width=options.beam_width,
-            device=options.device,
-            threads=threads,
-        ),
-        name,
-    )
+    portable_options = replace(options, model=portable(options.model), scorer=portable(options.scorer), threads=threads)
+    return portable_options, name
 
 
 def _default_workers(threads_per_worker: int) -> int:
@@ -206,6 +197,20 @@ def _connect(address: str | None) -> None:
         ray.init(address=address, logging_level="WARNING")
     except (ValueError, ConnectionError, RuntimeError) as exc:
         raise PydsRuntimeError(f"cannot connect to the Ray cluster at {address!r}: {exc}") from exc
+
+
+@contextmanager
+def _job_errors() -> Iterator[None]:
+    """A failure of the whole job (no actor could start: the model is missing on a node, too few CPUs) as a
+    ``PydsRuntimeError`` whose message is the cause, not Ray's nested tracebacks (the worker logs keep those)."""
+    from ray.exceptions import RayError
+
+    try:
+        yield
+    except RayError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = lines[-1] if lines else type(exc).__name__
+        raise PydsRuntimeError(f"the Ray job failed: {reason}") from exc
 
 
 def _check_counts(workers: int | None, threads_per_worker: int) -> None:
@@ -357,7 +362,7 @@ def _plan(
             old = previous.get(source, {})
             rows[i] = _row(source, "skipped", **{k: old.get(k) for k in ("text", "audio_seconds", "node_id")})
         else:
-            todo.append({"index": i, "path": source, "name": f.display, OUTPUT_COLUMN: str(stem)})
+            todo.append({_INDEX_COLUMN: i, "path": source, _NAME_COLUMN: f.display, OUTPUT_COLUMN: str(stem)})
     return rows, todo
 
 
@@ -377,11 +382,11 @@ def _execute(items: list[dict[str, Any]], pool: int, map_args: dict[str, Any]) -
         blocks = min(_MAX_BLOCKS, max(1, math.ceil(len(items) / batch_size)))
         ds = ray.data.from_items(items, override_num_blocks=blocks)
         for result in _map(ds, workers=min(pool, blocks), batch_size=batch_size, **map_args).iter_rows():
-            index = int(result["index"])
+            index = int(result[_INDEX_COLUMN])
             if index not in done:  # a retried batch may give an input twice
                 done.add(index)
                 yield result
-        items = [item for item in items if item["index"] not in done]
+        items = [item for item in items if item[_INDEX_COLUMN] not in done]
         if not items or batch_size == 1:
             break
 
@@ -435,7 +440,7 @@ def run(
                         _connect(address)
                         started_ray = True
                     pool = workers or _default_workers(threads_per_worker)
-                    with _data_context(**settings):
+                    with _data_context(**settings), _job_errors():
                         for result in _execute(todo, pool, map_args):
                             seconds = result["audio_seconds"]
                             row = _row(
@@ -446,15 +451,15 @@ def run(
                                 audio_seconds=None if seconds is None else float(seconds),
                                 node_id=result["node_id"],
                             )
-                            rows[int(result["index"])] = row
+                            rows[int(result[_INDEX_COLUMN])] = row
                             log.write(json.dumps(row, ensure_ascii=False) + "\n")
                             log.flush()
                             bar.update(1)
                 for item in todo:
-                    if rows[item["index"]] is None:
+                    if rows[item[_INDEX_COLUMN]] is None:
                         attempts = 1 + TASK_RETRIES
-                        message = f"{item['name']}: the worker process died on this file ({attempts} attempts)"
-                        rows[item["index"]] = _row(item["path"], "error", message)
+                        message = f"{item[_NAME_COLUMN]}: the worker process died on this file ({attempts} attempts)"
+                        rows[item[_INDEX_COLUMN]] = _row(item["path"], "error", message)
                         bar.update(1)
         final = problem_rows + [row for row in rows if row is not None]
         _files.write_atomic(manifest, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in final).encode())
