@@ -255,6 +255,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
     """The inputs of ``pyds transcribe``: its arguments, then the ``--files-from`` list; error messages."""
     files, problems = expand_inputs(args.inputs)
     if args.files_from is not None:
+        if args.files_from == "-" and "-" in args.inputs:
+            raise _Usage("--files-from - and the input - cannot both read standard input")
         try:
             files += read_file_list(args.files_from)
         except (OSError, UnicodeDecodeError) as exc:
@@ -318,7 +320,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 def _cmd_transcribe_ray(args: argparse.Namespace) -> int:
     """``pyds transcribe --ray``: the same inputs, options and outputs, computed by actors on a Ray cluster."""
-    if os.path.exists(args.ray):  # `--ray in/`: argparse took an input for the address
+    if args.ray != "auto" and os.path.exists(args.ray):  # `--ray in/`: argparse took an input for the address
         raise _Usage(f"--ray took {args.ray!r} for the cluster address: put the inputs before --ray, or --ray=auto")
     if args.output_dir is None:
         raise _Usage("--ray writes its outputs and _manifest.jsonl into --output-dir DIR: give one")
