@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +82,7 @@ _MESSAGES = {value: message for value, message in ERROR_CODES.values()}
 _CODE = {name: value for name, (value, _) in ERROR_CODES.items()}
 _UNKNOWN = "Unknown error, please make sure you are using the correct error code."
 
-AudioLike = Union[np.ndarray, bytes, bytearray, memoryview]
+AudioLike = np.ndarray | bytes | bytearray | memoryview
 
 
 def version() -> str:
