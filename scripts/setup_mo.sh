@@ -22,7 +22,13 @@ if [ -x "$VENV/bin/mo" ] && "$VENV/bin/python" -c 'import openvino.tools.mo, ten
 fi
 PY=${MO_PYTHON:-}
 if [ -z "$PY" ]; then
-  PY=$(command -v python3.11 || ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.11.*/bin/python3 2>/dev/null | tail -n 1 || true)
+  for candidate in "$(command -v python3.11 || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.11.*/bin/python3; do
+    # a pyenv shim of an inactive version is on PATH but does not start
+    if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
+      PY=$candidate
+      break
+    fi
+  done
 fi
 if [ -z "$PY" ]; then
   echo "setup_mo: no Python 3.11 found (set MO_PYTHON)" >&2
