@@ -160,3 +160,14 @@ def test_manylinux_wheel_installs_binary_only_and_transcribes(expected_transcrip
     done = _run([str(py), "-c", code, str(SAMPLE), str(armenian_bundle)], cwd=tmp_path)
     assert done.returncode == 0, _tail(done)
     assert done.stdout.strip() == expected_transcript
+
+
+@pytest.mark.slow
+def test_unsupported_python_is_refused_with_a_clear_message(tmp_path):
+    """pip on a Python below requires-python says so (not: no openvino wheel for the build requirements)."""
+    python = find_python((3, 9))
+    if python is None:
+        pytest.skip("no Python 3.9 here to try")
+    done = _run([python, "-m", "pip", "install", "--dry-run", "--no-deps", str(REPO)], cwd=tmp_path)
+    assert done.returncode != 0
+    assert "requires a different Python" in done.stderr and ">=3.10" in done.stderr, _tail(done)
