@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +58,7 @@ _MESSAGES = {value: message for value, message in ERROR_CODES.values()}
 _CODE = {name: value for name, (value, _) in ERROR_CODES.items()}
 _UNKNOWN = _core.C_UNKNOWN_ERROR_MESSAGE
 
-AudioLike = Union[np.ndarray, bytes, bytearray, memoryview]
+AudioLike = np.ndarray | bytes | bytearray | memoryview
 
 
 def version() -> str:
