@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import wave
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -185,55 +184,31 @@ def worker_coldstart(job: dict) -> dict:
 
 
 def worker_coqui(job: dict) -> dict:
-    import ctypes
+    """The peer (tests/coqui_peer.py: libstt.so of stt==1.4.0 through ctypes) on the files, 320 ms chunks."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from coqui_peer import CoquiSTT
 
-    lib_dir = Path(job["lib_dir"])
-    ctypes.CDLL(str(lib_dir / "libkenlm.so"), mode=ctypes.RTLD_GLOBAL)
-    stt = ctypes.CDLL(str(lib_dir / "libstt.so"))
-    stt.STT_CreateModel.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
-    stt.STT_SetModelBeamWidth.argtypes = [ctypes.c_void_p, ctypes.c_uint]
-    stt.STT_CreateStream.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-    stt.STT_FeedAudioContent.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_short), ctypes.c_uint]
-    stt.STT_FinishStream.argtypes = [ctypes.c_void_p]
-    stt.STT_FinishStream.restype = ctypes.c_void_p
-    stt.STT_FreeString.argtypes = [ctypes.c_void_p]
-    stt.STT_FreeModel.argtypes = [ctypes.c_void_p]
-    model = ctypes.c_void_p()
     t = time.perf_counter()
-    code = stt.STT_CreateModel(job["tflite"].encode(), ctypes.byref(model))
+    model = CoquiSTT(Path(job["lib_dir"]), Path(job["tflite"]), job["beam"])
     load_s = time.perf_counter() - t
-    if code != 0:
-        raise RuntimeError(f"STT_CreateModel failed with 0x{code:x}")
-    stt.STT_SetModelBeamWidth(model, job["beam"])
+    out: dict = {"load_s": load_s, "files": {}, "chunk_s": [], "finish_s": []}
 
-    def transcribe(audio: np.ndarray, chunks: list | None, finishes: list | None) -> str:
-        state = ctypes.c_void_p()
-        if stt.STT_CreateStream(model, ctypes.byref(state)) != 0:
-            raise RuntimeError("STT_CreateStream failed")
-        audio = np.ascontiguousarray(audio)
-        for i in range(0, len(audio), CHUNK):
-            part = audio[i : i + CHUNK]
-            c = time.perf_counter()
-            stt.STT_FeedAudioContent(state, part.ctypes.data_as(ctypes.POINTER(ctypes.c_short)), len(part))
-            if chunks is not None:
-                chunks.append(time.perf_counter() - c)
-        c = time.perf_counter()
-        ptr = stt.STT_FinishStream(state)  # frees the stream
-        if finishes is not None:
-            finishes.append(time.perf_counter() - c)
-        text = ctypes.string_at(ptr).decode("utf-8", "replace")
-        stt.STT_FreeString(ptr)
+    def transcribe(audio: np.ndarray, timed: bool) -> str:
+        marks = [time.perf_counter()]
+        text = model.stt(audio, CHUNK, on_chunk=lambda: marks.append(time.perf_counter()) if timed else None)
+        if timed:
+            out["chunk_s"].extend(b - a for a, b in zip(marks[:-1], marks[1:]))
+            out["finish_s"].append(time.perf_counter() - marks[-1])
         return text
 
     files = job["files"]
-    transcribe(read_wav(Path(files[0])), None, None)  # warm-up
-    out: dict = {"load_s": load_s, "files": {}, "chunk_s": [], "finish_s": []}
+    transcribe(read_wav(Path(files[0])), False)  # warm-up
     for path in files:
         audio = read_wav(Path(path))
         start = time.perf_counter()
-        text = transcribe(audio, out["chunk_s"], out["finish_s"])
+        text = transcribe(audio, True)
         out["files"][Path(path).name] = {"text": text, "wall_s": time.perf_counter() - start}
-    stt.STT_FreeModel(model)
+    model.close()
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -300,38 +275,10 @@ def run_worker(kind: str, job: dict, python: str = sys.executable) -> dict:
 
 def coqui_libs() -> Path:
     """libstt.so + libkenlm.so of the PyPI wheel stt==1.4.0, fetched once with pip into the cache."""
-    from pyds._files import write_atomic
+    sys.path.insert(0, str(REPO / "tests"))
+    from coqui_peer import fetch_libs
 
-    target = CACHE / "stt-1.4.0"
-    if (target / "libstt.so").is_file() and (target / "libkenlm.so").is_file():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.9",
-                "--platform",
-                "manylinux_2_24_x86_64",
-                "-d",
-                tmp,
-                "stt==1.4.0",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        wheel = next(Path(tmp).glob("stt-1.4.0-*.whl"))
-        with zipfile.ZipFile(wheel) as z:
-            for member in z.namelist():
-                if Path(member).name in ("libstt.so", "libkenlm.so"):
-                    write_atomic(target / Path(member).name, z.read(member))
-    return target
+    return fetch_libs(CACHE)
 
 
 def tflite_python() -> str:

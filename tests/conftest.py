@@ -1,7 +1,10 @@
-"""Shared fixtures: the read-only ../shared data, the real Armenian model (fetched once, cached), tmp data.
+"""Shared fixtures: the generated reference data, the real Armenian model (fetched once, cached), tmp data.
 
-Tests that need ../shared skip with a reason when it is absent, except under CI=true, where a missing file is
-a failure: CI must never go green by skipping the parity tests.
+Every reference a test needs is made on first use by tests/references.py (espeak-ng clips, the peer's transcripts,
+DeepSpeech's decoder, TensorFlow features) into the test cache: a clean clone runs its whole suite. When a
+generator's tool cannot be had, the test skips with the reason, except under CI=true, where that is a failure: CI
+must never go green by skipping the parity tests. The team's read-only ../shared folder is only ever an extra
+comparison (``shared_optional``), never a requirement.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import references
+from references import TEST_CACHE, ReferenceUnavailable  # noqa: F401  (TEST_CACHE: the tests' one cache)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PYDS_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-# The test model cache outlives a run (the model is 47 MB and fetched with pip).
-TEST_CACHE = Path(os.environ.get("PYDS_TEST_CACHE", Path.home() / ".cache" / "pyds-tests"))
 
 ARMSPEECH_SDIST = "armspeech==0.1.4"
 ARMSPEECH_MODEL_SHA256 = "3b834da11f2d0a1a5079b44dd5d5da2b1955dec56474ba11b4c3793e934787bc"
@@ -54,16 +57,41 @@ def levenshtein(a: str, b: str) -> int:
 
 
 def shared_path(relative: str) -> Path:
-    """A file or folder under ../shared, or skip/fail with the path in the reason."""
+    """A file or folder under ../shared, or skip/fail with the path in the reason. Prefer a generated reference
+    (tests/references.py): a test that needs ../shared does not run on a clean clone."""
     path = SHARED / relative
     if not path.exists():
         missing(f"{path} not found (../shared is the team's read-only data; set PYDS_SHARED)")
     return path
 
 
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    return shared_path("")
+def shared_optional(relative: str) -> Path | None:
+    """A file or folder under ../shared when it is there (an extra comparison only), else None."""
+    path = SHARED / relative
+    return path if path.exists() else None
+
+
+def generated(make, *args):
+    """``make(*args)`` from tests/references.py; skip (fail under CI) when its tool cannot be had."""
+    try:
+        return make(*args)
+    except ReferenceUnavailable as exc:
+        missing(f"cannot generate the reference: {exc}")
+
+
+def armenian_clip(name: str) -> Path:
+    """A WAV of the generated Armenian set (``s003_hy``, ``long01_hy``; espeak-ng, cached)."""
+    return generated(references.armenian_clip, name)
+
+
+def armenian_manifest() -> Path:
+    """manifest.tsv of the generated Armenian set."""
+    return generated(references.armenian_clips) / "manifest.tsv"
+
+
+def peer_rows(beam_width: int) -> dict[str, dict[str, str]]:
+    """The peer's (Coqui STT 1.4.0 libstt.so) rows on the generated Armenian set at ``beam_width``, by file."""
+    return generated(references.peer_rows, beam_width)
 
 
 def fetch_armenian_model() -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import levenshtein, shared_path
+from conftest import armenian_clip, levenshtein, shared_path
 
 import pyds
 from pyds import _core
@@ -17,7 +17,7 @@ CLIPS = ["s003_hy", "s020_hyw", "s034_hy", "s044_hyw", "s077_hy", "s090_hyw", "s
 
 
 def clip(name: str) -> np.ndarray:
-    with wave.open(str(shared_path(f"data/armenian-tts/{name}.wav"))) as w:
+    with wave.open(str(armenian_clip(name))) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 

@@ -3,7 +3,6 @@ libstt.so and libdeepspeech.so from pyds.get_lib_dir(), compared with the Python
 
 from __future__ import annotations
 
-import csv
 import ctypes
 import hashlib
 import importlib.util
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, missing, shared_path
+import references
+from conftest import REPO, armenian_clip, generated, missing, peer_rows
 
 import pyds
 
@@ -66,7 +66,7 @@ def compile_c(cc: str, source: Path, out: Path, libs: list[str], *flags: str, li
 
 
 def clip(name: str) -> np.ndarray:
-    with wave.open(str(shared_path(f"data/armenian-tts/{name}.wav"))) as w:
+    with wave.open(str(armenian_clip(name))) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
@@ -78,7 +78,7 @@ def model(armenian_bundle: Path) -> pyds.Model:
 # --- a C program against the installed headers and libstt.so ---------------------------------------------
 def test_c_streaming_client_matches_python(cc, tmp_path, armenian_bundle, model):
     exe = compile_c(cc, REPO / "tests" / "capi" / "stt_client.c", tmp_path / "stt_client", ["stt"])
-    wavs = [str(shared_path(f"data/armenian-tts/{n}.wav")) for n in CLIPS]
+    wavs = [str(armenian_clip(n)) for n in CLIPS]
     chunk = 2900
     done = subprocess.run(
         [str(exe), str(armenian_bundle), str(chunk), str(BEAM), *wavs],
@@ -234,8 +234,7 @@ def test_ctypes_libstt_matches_python_and_the_peer(stt_api, c_model, armenian_bu
     python = pyds.Model(armenian_bundle)
     assert stt_api.GetModelBeamWidth(c_model) == python.beam_width == 500
     assert stt_api.GetModelSampleRate(c_model) == 16000
-    with open(shared_path("data/armenian-tts/peer_coqui_stt_1.4.0.tsv"), encoding="utf-8") as f:
-        peer = {r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"}
+    peer = {name: row["transcript"] for name, row in peer_rows(500).items()}
     names = ["s003_hy", "s003_hyw", "s020_hy", "s047_hy", "s099_hyw", "s104_hy"]
     c_same, py_same = set(), set()
     for name in names:
@@ -366,7 +365,7 @@ def test_every_error_code_is_mapped_and_the_reachable_ones_reached(
     from pyds import decoder
     from pyds._core import write_scorer_package
 
-    bytes_scorer = shared_path("data/deepspeech-smoke/pruned_lm.bytes.scorer")
+    bytes_scorer = generated(references.scorers) / "lm.bytes.scorer"
     expect("INVALID_SCORER", api.EnableExternalScorer(c_model, str(bytes_scorer).encode()))
     arpa = tmp_path / "hy.arpa"
     words = ["շատ", "հաց", "ալե"]
@@ -511,7 +510,7 @@ def test_binary_linked_against_original_libdeepspeech_runs_on_pyds(cc, tmp_path,
     assert done.returncode == 0, done.stderr
     needed = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True).stdout
     assert "libdeepspeech.so" in needed and "libpyds" not in needed
-    wav = shared_path("data/armenian-tts/s047_hy.wav")
+    wav = armenian_clip("s047_hy")
     done = subprocess.run(
         [str(exe), "--model", str(armenian_bundle), "--beam_width", str(BEAM), "--audio", str(wav)],
         capture_output=True,
@@ -523,7 +522,7 @@ def test_binary_linked_against_original_libdeepspeech_runs_on_pyds(cc, tmp_path,
 
 
 def test_link_lines_ldeepspeech_and_lpyds_both_work(cc, tmp_path, armenian_bundle, model):
-    wav = shared_path("data/armenian-tts/s003_hy.wav")
+    wav = armenian_clip("s003_hy")
     for lib in ("deepspeech", "pyds"):
         exe = compile_c(cc, REPO / "src/cpp/examples/deepspeech_client.c", tmp_path / f"client-{lib}", [lib])
         done = subprocess.run(
@@ -566,7 +565,7 @@ def test_examples_build_against_the_installed_package(tmp_path, armenian_bundle,
     assert done.returncode == 0, done.stdout + done.stderr
     done = subprocess.run([cmake, "--build", str(build), "-j2"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    wav = shared_path("data/armenian-tts/s020_hy.wav")
+    wav = armenian_clip("s020_hy")
     expected = model.stt(clip("s020_hy"))
     done = subprocess.run(
         [str(build / "transcribe_stream"), str(armenian_bundle), str(wav), str(BEAM)],

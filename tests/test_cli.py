@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import shared_path
+from conftest import armenian_clip, armenian_manifest
 from httpserver import FileServer
 from test_formats import parse_srt, parse_vtt
 
@@ -194,13 +194,13 @@ def test_unknown_model_is_a_usage_error(cache, tmp_path) -> None:
 
 @pytest.fixture(scope="session")
 def manifest() -> dict[str, str]:
-    path = shared_path("data/armenian-tts/manifest.tsv")
+    path = armenian_manifest()
     with open(path, encoding="utf-8", newline="") as f:
         return {row["file"]: row["reference_text"] for row in csv.DictReader(f, delimiter="\t")}
 
 
 def _clip(name: str) -> Path:
-    return shared_path(f"data/armenian-tts/{name}")
+    return armenian_clip(name)
 
 
 def test_transcribe_prints_what_the_api_returns(cache, armenian_bundle) -> None:
@@ -230,7 +230,9 @@ def test_stdin_gives_the_same_result(cache, armenian_bundle) -> None:
 
 
 def test_resampled_input_via_the_cli(cache, armenian_bundle, tmp_path) -> None:
-    clip = _clip("s020_hy.wav")
+    # (On the generated set, s116_hy's transcript is stable under the double resampling; s020_hy's moves by
+    # several words: espeak-ng voices sit far from the model's training data.)
+    clip = _clip("s116_hy.wav")
     x, rate = sf.read(clip, dtype="float32")
     stereo = tmp_path / "stereo44k.flac"
     import soxr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import armenian_clip
 
 import pyds
 from pyds import compat
@@ -19,7 +19,7 @@ BEAM = 100
 
 
 def clip(name: str) -> np.ndarray:
-    with wave.open(str(shared_path(f"data/armenian-tts/{name}.wav"))) as w:
+    with wave.open(str(armenian_clip(name))) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
@@ -72,7 +72,7 @@ except RuntimeError as exc:
 def test_a_deepspeech_script_runs_unchanged(tmp_path, armenian_bundle, reference):
     script = tmp_path / "client.py"
     script.write_text(DEEPSPEECH_SCRIPT)
-    wav = shared_path("data/armenian-tts/s047_hy.wav")
+    wav = armenian_clip("s047_hy")
     done = subprocess.run(
         [sys.executable, str(script), str(armenian_bundle), str(BEAM), str(wav)],
         capture_output=True,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TEST_CACHE, missing, shared_path
+import references
+from conftest import armenian_clip, armenian_manifest, generated
 
 import pyds
 from pyds.bundle import Bundle
@@ -47,33 +48,7 @@ def bundle_dir(armenian_tflite, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tflite_python() -> str:
     """A Python with tflite-runtime 2.14.0 (and numpy<2), made once in the test cache."""
-    venv = TEST_CACHE / "venv-tflite-2.14"
-    python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import tflite_runtime.interpreter"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return str(python)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    made = subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
-    if made.returncode != 0:
-        missing(f"cannot create a venv for tflite-runtime: {made.stderr[-400:]}")
-    pip = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            "tflite-runtime==2.14.0",
-            "numpy<2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if pip.returncode != 0 or subprocess.run(probe, capture_output=True).returncode != 0:
-        missing(f"pip cannot install tflite-runtime==2.14.0: {pip.stderr.strip()[-400:]}")
-    return str(python)
+    return generated(references.tflite_python)
 
 
 def _zeros_state():
@@ -91,7 +66,7 @@ def _features(name: str) -> np.ndarray:
 
     from pyds.features import FeatureStream
 
-    with wave.open(str(shared_path(f"data/armenian-tts/{name}"))) as w:
+    with wave.open(str(armenian_clip(name))) as w:
         samples = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     fs = FeatureStream(16000)
     return np.concatenate([fs.accept(samples), fs.flush()])
@@ -253,7 +228,7 @@ def test_every_fc_equals_the_hybrid_integer_arithmetic(source):
     w = source.weights
     model = build_acoustic_model(w, numerics="hybrid_int8", debug_outputs=True)
     req = _compile(model, numerics_config("hybrid_int8", w)["ov_config"])
-    x0 = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
+    x0 = np.load(generated(references.tflite_features) / "armenian_s104_hy_input_node_batch0_tflite.npy")
     rng = np.random.default_rng(5)
     c, h = _zeros_state()
     checked = 0
@@ -278,7 +253,7 @@ def test_f32_numerics_is_not_the_hybrid_arithmetic(source):
     """The check above can fail: the f32 graph's first FC differs from the hybrid arithmetic."""
     w = source.weights
     req = _compile(build_acoustic_model(w, numerics="f32", debug_outputs=True), F32)
-    x = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
+    x = np.load(generated(references.tflite_features) / "armenian_s104_hy_input_node_batch0_tflite.npy")
     c, h = _zeros_state()
     got = {
         k.get_any_name(): v
@@ -322,7 +297,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
 
 def test_golden_logits_s104(bundle_dir):
     """The whole s104_hy utterance, chunked as the native client does, against tflite-runtime's logits."""
-    gold = np.load(shared_path("golden/features/armenian_s104_hy_logits_tflite.npy"))
+    gold = np.load(generated(references.tflite_features) / "armenian_s104_hy_logits_tflite.npy")
     b = Bundle.read(bundle_dir)
     chunks, n = chunk_windows(_features("s104_hy.wav"))
     ours = run_ir(str(b.model_path), b.numerics, {"s": chunks}, b.n_cell_dim)["s"]
@@ -341,8 +316,7 @@ def test_parity_with_tflite_runtime_on_clips(bundle_dir, armenian_tflite, tflite
     """A handful of public clips: identical greedy transcripts to tflite-runtime 2.14 on most."""
     import csv
 
-    data = shared_path("data/armenian-tts")
-    with open(data / "manifest.tsv", encoding="utf-8") as f:
+    with open(armenian_manifest(), encoding="utf-8") as f:
         names = [r["file"] for r in csv.DictReader(f, delimiter="\t") if not r["file"].startswith("long")][:6]
     seqs, lengths = {}, {}
     for i, name in enumerate(names):

@@ -8,14 +8,15 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import shared_path
+import references
+from conftest import armenian_clip, generated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pyds
 from pyds import features, reference
 
-ARMENIAN_GOLDEN = ["s104_hy", "s099_hyw", "s047_hy"]
+ARMENIAN_GOLDEN = references.FEATURE_CLIPS
 
 
 def read_wav_int16(path) -> np.ndarray:
@@ -34,8 +35,8 @@ def stream_frames(samples: np.ndarray, cuts: list[int]) -> np.ndarray:
 
 
 def test_matches_tensorflow_raw_ops():
-    x = np.load(shared_path("golden/features/input.npy"))
-    golden = np.load(shared_path("golden/features/mfcc_tf.npy"))
+    x = np.load(generated(references.tf_mfcc) / "input.npy")
+    golden = np.load(generated(references.tf_mfcc) / "mfcc_tf.npy")
     got = features.mfcc(x)
     assert got.dtype == np.float32 and got.shape == golden.shape == (49, 26)
     diff = float(np.abs(got - golden).max())
@@ -45,8 +46,8 @@ def test_matches_tensorflow_raw_ops():
 
 @pytest.mark.parametrize("name", ARMENIAN_GOLDEN)
 def test_stream_matches_tflite_model_features_including_flush(name):
-    samples = read_wav_int16(shared_path(f"data/armenian-tts/{name}.wav"))
-    golden = np.load(shared_path(f"golden/features/armenian_{name}_mfcc_tflite.npy"))
+    samples = read_wav_int16(armenian_clip(name))
+    golden = np.load(generated(references.tflite_features) / f"armenian_{name}_mfcc_tflite.npy")
     got = stream_frames(samples, cuts=list(range(0, len(samples), 4000)))
     assert got.shape == golden.shape
     diff = float(np.abs(got - golden).max())
@@ -59,7 +60,7 @@ def test_stream_matches_tflite_model_features_including_flush(name):
 @pytest.mark.parametrize("dtype", [np.int16, np.float32])
 def test_cpp_matches_numpy_reference(dtype):
     rng = np.random.default_rng(7)
-    x = np.load(shared_path("golden/features/input.npy"))
+    x = np.load(generated(references.tf_mfcc) / "input.npy")
     signals = [x, (rng.standard_normal(9000) * 3000).clip(-32768, 32767).astype(np.int16)]
     for signal in signals:
         s = signal if dtype == np.int16 else signal.astype(np.float32) / 32768
@@ -68,7 +69,7 @@ def test_cpp_matches_numpy_reference(dtype):
 
 
 def test_upper_frequency_4000_for_deepspeech_06_graphs():
-    x = np.load(shared_path("golden/features/input.npy"))
+    x = np.load(generated(references.tf_mfcc) / "input.npy")
     options = features.FeatureOptions()
     options.upper_frequency_hz = 4000.0
     got = features.mfcc(x, options=options)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, levenshtein, run_in_threads, shared_path
+import references
+from conftest import REPO, armenian_clip, generated, levenshtein, peer_rows, run_in_threads, shared_path
 
 import pyds
 from pyds import decoder, features
@@ -23,13 +23,7 @@ def read_wav(path: Path) -> np.ndarray:
 
 
 def clip(name: str) -> np.ndarray:
-    return read_wav(shared_path(f"data/armenian-tts/{name}.wav"))
-
-
-def peer_rows(beam_width: int) -> dict[str, dict[str, str]]:
-    with open(shared_path("data/armenian-tts/peer_coqui_stt_1.4.0.tsv"), encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if int(r["beam_width"]) == beam_width]
-    return {r["file"]: r for r in rows}
+    return read_wav(armenian_clip(name))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +47,7 @@ def test_window_builder_matches_tflite_input_node():
     frames = np.concatenate([stream.accept(samples), stream.flush()])
     windows = features.context_windows(frames, 9)
     assert windows.shape == (252, 19, 26)
-    golden = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
+    golden = np.load(generated(references.tflite_features) / "armenian_s104_hy_input_node_batch0_tflite.npy")
     assert float(np.abs(windows[:16] - golden[0]).max()) <= 1e-6
     # The last timestep sees the flush frame followed by the 9 trailing zero frames.
     np.testing.assert_array_equal(windows[-1, 9], frames[-1])
@@ -62,7 +56,7 @@ def test_window_builder_matches_tflite_input_node():
 
 def test_probabilities_match_tflite_runtime(model: pyds.Model):
     probs = model.compute_probabilities(clip("s104_hy"))
-    golden = np.load(shared_path("golden/features/armenian_s104_hy_logits_tflite.npy"))
+    golden = np.load(generated(references.tflite_features) / "armenian_s104_hy_logits_tflite.npy")
     assert probs.shape == golden.shape == (252, 41)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     diff = np.abs(probs - golden)
@@ -234,7 +228,7 @@ def test_many_streams_on_many_threads(model: pyds.Model):
 
 
 def test_transcribe_a_wav_file(armenian_bundle: Path):
-    path = shared_path("data/armenian-tts/s003_hy.wav")
+    path = armenian_clip("s003_hy")
     text = pyds.transcribe(path, model=armenian_bundle, beam_width=BEAM)
     detailed = pyds.transcribe(path, model=armenian_bundle, beam_width=BEAM, details=True)
     assert text == detailed.text and text
@@ -308,7 +302,7 @@ def test_a_bundled_scorer_is_enabled_with_its_weights(armenian_tflite: Path, arm
 def test_a_scorer_that_does_not_fit_is_refused_by_the_converter(armenian_tflite: Path, tmp_path: Path):
     from pyds.convert import convert_model
 
-    bytes_scorer = shared_path("data/deepspeech-smoke/pruned_lm.bytes.scorer")
+    bytes_scorer = generated(references.scorers) / "lm.bytes.scorer"
     with pytest.raises(pyds.ConversionError, match="scorer"):
         convert_model(armenian_tflite, tmp_path / "bad", scorer=bytes_scorer)
     assert not (tmp_path / "bad").exists()

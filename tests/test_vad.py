@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import missing, shared_path
+from conftest import armenian_clip, missing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,7 +204,7 @@ def _speech_spans(x: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
 
 def test_real_long_armenian_file() -> None:
     """long01_hy.wav: espeak-ng sentences joined by 0.3-1.0 s of digital silence."""
-    path = shared_path("data/armenian-tts/long01_hy.wav")
+    path = armenian_clip("long01_hy")
     opts = vad.VadOptions()
     x = audio.load(path)
     segments = vad.split(audio.iter_blocks(path, SR, 3.0), SR, opts)
