@@ -425,6 +425,8 @@ def test_missing_source_and_bad_options(armenian_tflite, tmp_path):
         {"numerics": "int4"},
         {"graph": "other"},
         {"colour": "red"},
+        {"beam_width": "wide"},  # overrides are typed (SourceMetadata)
+        {"alphabet": 42},
     ):
         with pytest.raises(pyds.ConversionError):
             convert_model(armenian_tflite, tmp_path / "o", **kwargs)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError
-from .alphabet import AlphabetSpec, ModelAlphabet, resolve
 
 __all__ = ["SourceMetadata", "EXPORT_DEFAULTS", "OVERRIDABLE", "default_mfcc_upper_hz"]
 
@@ -62,17 +61,6 @@ class SourceMetadata:
     n_steps: int
     n_cell_dim: int
     relu_clip: float = EXPORT_DEFAULTS["relu_clip"]
-
-    @property
-    def model_alphabet(self) -> ModelAlphabet:
-        """The alphabet as one ``ModelAlphabet`` (labels + bytes mode)."""
-        return ModelAlphabet(list(self.alphabet), self.utf8_mode)
-
-    def with_alphabet(self, alphabet: AlphabetSpec, n_classes: int, where: str) -> SourceMetadata:
-        """A copy with the caller's alphabet, checked against the model's ``n_classes`` output classes."""
-        parsed = resolve(alphabet)
-        parsed.check_classes(n_classes, where)
-        return dataclasses.replace(self, alphabet=list(parsed.labels), utf8_mode=parsed.utf8_mode)
 
     def with_overrides(self, **overrides: Any) -> SourceMetadata:
         """A copy with some of ``OVERRIDABLE`` replaced; ConversionError names an unknown or mistyped one."""
