@@ -171,6 +171,7 @@ def run_in_threads(work, items) -> None:
     if errors:
         raise errors[0]
 
+
 @pytest.fixture(scope="session")
 def cc() -> str:
     """The C compiler the C ABI tests build their programs with."""

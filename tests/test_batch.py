@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import armenian_clip, levenshtein, shared_path
+from conftest import armenian_clip, levenshtein
 
 import pyds
 from pyds import _core

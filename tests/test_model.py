@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import references
-from conftest import REPO, armenian_clip, generated, levenshtein, peer_rows, run_in_threads, shared_path
+from conftest import REPO, armenian_clip, generated, levenshtein, peer_rows, run_in_threads
 
 import pyds
 from pyds import decoder, features

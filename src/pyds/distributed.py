@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from . import _files, cli, pipeline
 from . import formats as output_formats
@@ -61,7 +61,7 @@ ACTOR_START_TIMEOUT_S = 900
 #: Blocks the path dataset is cut into at most (each block is one Ray object; batches are sliced from blocks).
 _MAX_BLOCKS = 2000
 
-ModelArg = Union[str, os.PathLike, cli.ModelOptions, None]
+ModelArg = str | os.PathLike | cli.ModelOptions | None
 
 #: How ``transcribe_ray`` tells actors to name each input in outputs and messages (as the local command does).
 _NAME_COLUMN = "_pyds_name"

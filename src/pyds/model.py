@@ -125,9 +125,10 @@ class Model:
     results are identical to running it alone. ``batch_streams=False`` runs every stream on its own batch-1
     requests in the feeding thread.
 
-    ``device``, ``numerics``, ``threads``, ``beam_width`` and ``batch_streams`` left None take the core's defaults, defined once in
-    ``ModelOptions`` (pyds/model.hpp): device "CPU", numerics "fidelity" (the bundle's arithmetic; "fast" = the
-    bundle's graph built for speed), OpenVINO's choice of threads, the bundle's beam width, batched live streams on.
+    ``device``, ``numerics``, ``threads``, ``beam_width`` and ``batch_streams`` left None take the core's
+    defaults, defined once in ``ModelOptions`` (pyds/model.hpp): device "CPU", numerics "fidelity" (the bundle's
+    arithmetic; "fast" = the bundle's graph built for speed), OpenVINO's choice of threads, the bundle's beam
+    width, batched live streams on.
     """
 
     def __init__(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,7 +26,7 @@ GROUP_SIZE = 16
 
 #: What the pipeline reads: an audio file (path, ``-``, encoded bytes, binary file object) or samples that are
 #: already mono at the model's rate (a 1-D array; see ``pyds.Model.stt`` for the dtypes).
-Source = Union[audio.AudioSource, np.ndarray]
+Source = audio.AudioSource | np.ndarray
 
 #: The errors one input can raise without affecting the others.
 INPUT_ERRORS = (PydsError, OSError, RuntimeError, ValueError)
@@ -38,21 +38,22 @@ _ARRAY_BLOCK_SECONDS = 10.0
 
 def _duration(source: Source, rate: int) -> float:
     if isinstance(source, np.ndarray):
-        return source.shape[0] / rate if source.ndim else 0.0
+        return audio.as_samples(source).shape[0] / rate
     return audio.info(source).duration
 
 
 def _samples(source: Source, rate: int) -> np.ndarray:
-    return source if isinstance(source, np.ndarray) else audio.load(source, rate)
+    return audio.as_samples(source) if isinstance(source, np.ndarray) else audio.load(source, rate)
 
 
 def _blocks(source: Source, rate: int) -> Iterator[np.ndarray]:
     if isinstance(source, np.ndarray):
-        # The detector works on float samples in [-1, 1]; int16 is scaled as the native client scales it.
-        scale = np.float32(1.0 / 32768.0) if source.dtype == np.int16 else np.float32(1.0)
+        samples = audio.as_samples(source)  # the one conversion rule: int16 or float32
+        # The detector works on float samples in [-1, 1]; int16 is scaled as the front end scales it (exactly).
+        scale = np.float32(1.0 / 32768.0) if samples.dtype == np.int16 else np.float32(1.0)
         step = int(_ARRAY_BLOCK_SECONDS * rate)
-        for start in range(0, source.shape[0], step):
-            yield source[start : start + step].astype(np.float32) * scale
+        for start in range(0, samples.shape[0], step):
+            yield samples[start : start + step].astype(np.float32) * scale
         return
     yield from audio.iter_blocks(source, rate)
 

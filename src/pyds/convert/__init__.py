@@ -302,7 +302,6 @@ def _write_fast_ir(weights: AcousticWeights, meta: SourceMetadata, bundle_dir: P
 
 
 def _check_ir(xml: Path, meta: SourceMetadata) -> None:
-
     """The saved IR has the bundle's io names with the expected static dimensions."""
     import openvino as ov
 
