@@ -26,6 +26,7 @@ def test_decoder_fuzz_under_asan_ubsan(tmp_path: Path) -> None:
         str(REPO / "tests" / "cpp" / "decoder_fuzz.cpp"),
         *sorted(str(p) for p in (SOURCES / "decoder").glob("*.cpp")),
         str(SOURCES / "common" / "alphabet.cpp"),
+        str(SOURCES / "common" / "numbers.cpp"),  # the decoder formats numbers in its messages
         "-o", str(exe),
     ]  # fmt: skip
     built = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
