@@ -22,7 +22,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import wave
 from pathlib import Path
@@ -63,6 +62,9 @@ def worker(job: dict) -> dict:
     """One N in this process: reference results, one lone stream, then N paced live streams."""
     import pyds
 
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import run_in_threads
+
     model = pyds.Model(
         job["bundle"], beam_width=job["beam"], numerics=job["numerics"], batch_streams=job.get("batch_streams", True)
     )
@@ -74,33 +76,23 @@ def worker(job: dict) -> dict:
     offsets = rng.uniform(0.0, 1.0, n)
     lags = [float("nan")] * n
     texts = [""] * n
-    errors: list[BaseException] = []
     rounds, rows = model._core.live_rounds, model._core.live_rows
     t0 = time.perf_counter() + 0.5
 
     def run(i: int) -> None:
-        try:
-            audio, start = audios[i], t0 + offsets[i]
-            stream = model.create_stream()
-            for k in range(0, len(audio), piece):
-                part = audio[k : k + piece]
-                due = start + (k + len(part)) / RATE  # the moment this piece's last sample has arrived
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                stream.feed_audio_content(part)
-            texts[i] = stream.finish_stream()
-            lags[i] = time.perf_counter() - (start + len(audio) / RATE)
-        except BaseException as exc:  # reported by the parent
-            errors.append(exc)
+        audio, start = audios[i], t0 + offsets[i]
+        stream = model.create_stream()
+        for k in range(0, len(audio), piece):
+            part = audio[k : k + piece]
+            due = start + (k + len(part)) / RATE  # the moment this piece's last sample has arrived
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            stream.feed_audio_content(part)
+        texts[i] = stream.finish_stream()
+        lags[i] = time.perf_counter() - (start + len(audio) / RATE)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    run_in_threads(run, range(n))
     rounds, rows = model._core.live_rounds - rounds, model._core.live_rows - rows
     return {
         "streams": n,

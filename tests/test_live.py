@@ -136,6 +136,38 @@ def test_getters_do_not_block_other_threads(live: pyds.Model):
     assert text == live.stt(audio)
 
 
+def test_a_getter_waiting_for_the_stream_does_not_hold_the_gil(alone: pyds.Model):
+    # One thread feeds ~20 s to a stream that runs inference on the caller's thread (it holds the stream's lock
+    # for seconds); another asks for `timesteps` meanwhile and waits for that lock. The waiting getter must not
+    # hold the GIL: the main thread keeps running Python the whole time.
+    audio = np.concatenate([clip(n) for n in CLIPS[:6]])
+    stream = alone.create_stream()
+    feeding = threading.Event()
+
+    def feed() -> None:
+        feeding.set()
+        stream.feed_audio_content(audio)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    feeding.wait()
+    time.sleep(0.2)  # the feed has the lock now
+    getter = threading.Thread(target=lambda: stream.timesteps)
+    started = time.perf_counter()
+    getter.start()
+    gaps, last = [], time.perf_counter()
+    while getter.is_alive():
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+        time.sleep(0.001)
+    waited = time.perf_counter() - started
+    feeder.join()
+    getter.join()
+    assert waited > 0.5  # the getter really waited for the feed
+    assert max(gaps) < waited / 2, (max(gaps), waited)
+
+
 def test_options_are_checked(armenian_bundle: Path):
     with pytest.raises(ValueError, match="live_batch_rows"):
         pyds._core.Model(str(armenian_bundle), live_batch_rows=0)
