@@ -4,7 +4,8 @@
 #   scripts/build_wheel.sh OUT_DIR            (PYTHON=python3.12 scripts/build_wheel.sh OUT_DIR for another Python)
 #
 # 1. `pip wheel` builds the package from this source tree (C++ core, pybind11 module, C libraries) with
-#    $PYTHON (default python3), CMAKE_BUILD_PARALLEL_LEVEL=2 unless set, and pip's cache;
+#    $PYTHON (default python3), in a fresh build directory, CMAKE_BUILD_PARALLEL_LEVEL=2 unless set, and pip's
+#    cache;
 # 2. `auditwheel repair` checks the wheel against the manylinux policies, gives it the most compatible
 #    manylinux tag its symbols allow and grafts in any outside library it needs -- except the openvino wheel's
 #    own libraries (libopenvino*, TBB): they stay a dependency (`openvino==` the pinned release), found at run
@@ -27,7 +28,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/pyds-wheel.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 echo "== pip wheel ($("$PYTHON" --version))" >&2
-"$PYTHON" -m pip wheel -q --no-deps -w "$TMP/raw" "$REPO"
+# A build directory of its own: never a stale one left in the tree by an editable or isolated install.
+"$PYTHON" -m pip wheel -q --no-deps -C build-dir="$TMP/build" -w "$TMP/raw" "$REPO"
 raw=$(ls "$TMP"/raw/pyds-*.whl)
 
 echo "== auditwheel repair" >&2
