@@ -2,7 +2,9 @@
 
 Run: python benchmarks/bench_stream.py [--bundle DIR] [--beam 500] [--numerics fidelity|fast] [WAV ...]
 (default: the tests' Armenian model, converted once and cached, on ../shared/data/armenian-tts/long01_hy.wav).
-Audio is fed as it would arrive live, in 320 ms chunks (one model chunk each); the finish call is timed apart.
+Audio is fed as it would arrive live, in 320 ms chunks (one model chunk each), each timed until it is inferred
+and decoded; the finish call is timed apart. --alone runs the stream on its own batch-1 requests instead of the
+model's live scheduler.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=None, help="beam width (default: the model's)")
     ap.add_argument("--numerics", default="fidelity", choices=["fidelity", "fast"])
     ap.add_argument("--device", default="CPU")
+    ap.add_argument("--alone", action="store_true", help="batch_streams=False: the stream's own batch-1 requests")
     args = ap.parse_args()
 
     import pyds
@@ -29,12 +32,14 @@ def main() -> None:
     bundle = args.bundle or armenian_model_and_bundle()[1]
     wavs = args.wavs or [DATA / "long01_hy.wav"]
     t = time.perf_counter()
-    model = pyds.Model(bundle, device=args.device, beam_width=args.beam, numerics=args.numerics)
+    model = pyds.Model(
+        bundle, device=args.device, beam_width=args.beam, numerics=args.numerics, batch_streams=not args.alone
+    )
     load = time.perf_counter() - t
     precision = model._core.compiled_property("INFERENCE_PRECISION_HINT")
     print(
         f"model {bundle} ({model.numerics} numerics, inference precision {precision}, "
-        f"device {model._core.device}, beam {model.beam_width}); load {load:.2f} s"
+        f"device {model._core.device}, beam {model.beam_width}, batched {model.batch_streams}); load {load:.2f} s"
     )
     model.stt(read_wav(wavs[0])[:16000])  # warm-up
     chunks, finishes, audio_s, wall = [], [], 0.0, 0.0
@@ -45,6 +50,7 @@ def main() -> None:
         for i in range(0, len(audio), CHUNK):
             c = time.perf_counter()
             stream.feed_audio_content(audio[i : i + CHUNK])
+            _ = stream.timesteps  # waits until the chunk is inferred and decoded (a batched feed only queues)
             chunks.append(time.perf_counter() - c)
         c = time.perf_counter()
         stream.finish_stream()

@@ -10,6 +10,8 @@ subprocess (so its peak RSS is its own):
 - pyds acoustic model alone (features + OpenVINO, no decoder): the stage split of the single stream, and the
   like-for-like peer of the TFLite interpreter;
 - pyds batch: Model.transcribe_batch over the whole set (and the short clips alone), beams 500 and 100;
+- the raw-inference ceiling of each graph (requests of 1 and of --batch-size chunks on the compiled model alone)
+  beside each end-to-end figure, and live streams (benchmarks/bench_live.py: N paced streams, one thread each);
 - Coqui STT 1.4.0: libstt.so + libkenlm.so from the PyPI wheel stt==1.4.0 (fetched with pip into a cache,
   loaded with ctypes), the streaming C API fed the same 320 ms chunks, beams 500 and 100;
 - TFLite (tflite-runtime 2.14.0, in its own venv /work/venv-tflite because it needs numpy<2): the acoustic
@@ -91,6 +93,7 @@ def worker_pyds_stream(job: dict) -> dict:
         for i in range(0, len(audio), CHUNK):
             c = time.perf_counter()
             stream.feed_audio_content(audio[i : i + CHUNK])
+            _ = stream.timesteps  # waits until the chunk is inferred and decoded (a batched feed only queues)
             out["chunk_s"].append(time.perf_counter() - c)
         c = time.perf_counter()
         text = stream.finish_stream()
@@ -147,6 +150,19 @@ def worker_pyds_batch(job: dict) -> dict:
             out["files"] = {Path(p).name: {"text": r.text} for p, r in zip(job["files"], results)}
     out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+def worker_pyds_raw(job: dict) -> dict:
+    """The raw-inference ceiling of the bundle's graph: seconds per request of 1 and of batch_size chunks on the
+    Model's compiled model (no features, no decoder)."""
+    import pyds
+
+    model = pyds.Model(job["bundle"], numerics=job["numerics"])
+    rows = {1: model._core.time_inference(1, 30)}
+    if model._core.batch_streams:  # a batchable bundle
+        rows[job["batch_size"]] = model._core.time_inference(job["batch_size"], 10)
+    chunk_s = model._core.n_steps * model._frame_step  # audio per chunk (one row of a request)
+    return {"request_s": {str(k): v for k, v in rows.items()}, "chunk_s": chunk_s, "peak_rss_mb": peak_rss_mb()}
 
 
 def worker_coldstart(job: dict) -> dict:
@@ -263,6 +279,7 @@ WORKERS = {
     "pyds_stream": worker_pyds_stream,
     "pyds_acoustic": worker_pyds_acoustic,
     "pyds_batch": worker_pyds_batch,
+    "pyds_raw": worker_pyds_raw,
     "coldstart": worker_coldstart,
     "coqui": worker_coqui,
     "tflite": worker_tflite,
@@ -396,7 +413,9 @@ def main() -> None:
     ap.add_argument("--short-only", action="store_true", help="only the 40 short clips (quick)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (a smoke run)")
-    ap.add_argument("--skip", default="", help="comma-separated: coqui, tflite, fast, coldstart")
+    ap.add_argument("--skip", default="", help="comma-separated: coqui, tflite, fast, coldstart, live")
+    ap.add_argument("--live-streams", default="16,32,48,64,80,96", help="live-stream counts to sweep")
+    ap.add_argument("--live-seconds", type=float, default=10.0, help="audio per live stream")
     args = ap.parse_args()
     if args.worker:
         kind, job_path = args.worker
@@ -463,6 +482,16 @@ def main() -> None:
         step(f"pyds_batch_b{beam}", "pyds_batch", {**base, "beam": beam, "numerics": "fidelity"})
     if "fast" not in skip:
         step("pyds_batch_fast_b500", "pyds_batch", {**base, "beam": 500, "numerics": "fast"})
+    modes = ["fidelity"] + ([] if "fast" in skip else ["fast"])
+    for mode in modes:
+        step(f"pyds_raw_{mode}", "pyds_raw", {**base, "numerics": mode})
+    if "live" not in skip:
+        import bench_live
+
+        t = time.perf_counter()
+        counts = [int(n) for n in args.live_streams.split(",") if n]
+        results["live"] = bench_live.sweep(str(bundle), modes, counts, args.live_seconds, 200.0, 500)
+        print(f"  live streams: {time.perf_counter() - t:.1f} s", flush=True)
     if "tflite" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
             names = window_file(files, Path(tmp) / "windows.npz")
@@ -482,7 +511,7 @@ def main() -> None:
 
     engines = results["engines"]
     for name, r in raw.items():
-        if name.startswith("cold"):
+        if name.startswith(("cold", "pyds_raw")):
             continue
         if name.startswith("pyds_batch"):
             row = {"engine": name, "peak_rss_mb": r["peak_rss_mb"], "engine_compile_s": r["engine_compile_s"]}
@@ -508,6 +537,7 @@ def main() -> None:
                 engines[name]["greedy_agreement_with_tflite"] = agreement(
                     raw[name]["files"], raw["tflite_acoustic"]["files"]
                 )
+    results["ceilings"] = ceilings(results, raw, args.batch_size)
     results["targets"] = targets(results, weights_mb)
     results["transcripts"] = {
         name: {f: v["text"] for f, v in r["files"].items()} for name, r in raw.items() if "files" in r
@@ -520,32 +550,83 @@ def main() -> None:
     print(markdown)
 
 
+def ceilings(results: dict, raw: dict, batch_size: int) -> list[dict]:
+    """The issue's rows, each end-to-end figure beside the raw-inference ceiling of its graph (the same compiled
+    model timed alone: no features, no decoder), so the remaining gap is visible."""
+    e, live, rows = results["engines"], results.get("live", {}), []
+    for mode, stream, batch in (
+        ("fidelity", "pyds_stream_b500", "pyds_batch_b500"),
+        ("fast", "pyds_stream_fast_b500", "pyds_batch_fast_b500"),
+    ):
+        r = raw.get(f"pyds_raw_{mode}")
+        if r is None:
+            continue
+        chunk_s, one = r["chunk_s"], r["request_s"]["1"]
+        many = r["request_s"].get(str(batch_size))
+        if stream in e:
+            rows.append(
+                {
+                    "row": f"single stream, {mode} (x real time)",
+                    "end_to_end": e[stream]["x_real_time"],
+                    "ceiling": chunk_s / one,
+                }
+            )
+        if batch in e and many:
+            rows.append(
+                {
+                    "row": f"transcribe_batch short clips, {mode} (x real time)",
+                    "end_to_end": e[batch]["short_x_real_time"],
+                    "ceiling": chunk_s * batch_size / many,
+                }
+            )
+        if mode in live and many:
+            rows.append(
+                {
+                    "row": f"live streams at p95 lag <= 1 s, {mode} (streams)",
+                    "end_to_end": live[mode]["max_streams"],
+                    "ceiling": chunk_s * batch_size / many,
+                }
+            )
+    for row in rows:
+        row["gap"] = 1.0 - row["end_to_end"] / row["ceiling"] if row["ceiling"] else float("nan")
+    return rows
+
+
+def live_peak_rss(live: dict, mode: str) -> float | None:
+    """Peak RSS of the live run at the largest N that kept up (else the smallest N measured)."""
+    rows = live.get(mode, {}).get("rows", [])
+    kept = [r for r in rows if r["streams"] == live[mode]["max_streams"]] or rows[:1]
+    return kept[0]["peak_rss_mb"] if kept else None
+
+
 def targets(results: dict, weights_mb: float) -> dict:
-    """The issue's targets, each with the measured value and whether it is met."""
-    e, out = results["engines"], {}
-    if "coqui_b500" in e:
-        ratio = e["coqui_b500"]["wall_s"] / e["pyds_stream_b500"]["wall_s"]
-        out["single_stream_b500_vs_peer"] = {"target": ">= 10x", "measured": ratio, "met": ratio >= 10}
+    """The issue's targets (issue 15), each with the measured value and whether it is met."""
+    e, live, out = results["engines"], results.get("live", {}), {}
+    for name, peer, want in (("pyds_stream_fast_b500", "coqui_b500", 12), ("pyds_stream_b500", "coqui_b500", 8)):
+        if peer in e and name in e:
+            ratio = e[peer]["wall_s"] / e[name]["wall_s"]
+            out[f"{name}_vs_peer"] = {"target": f">= {want}x", "measured": ratio, "met": ratio >= want}
     if "coqui_b100" in e:
         ratio = e["coqui_b100"]["wall_s"] / e["pyds_stream_b100"]["wall_s"]
         out["single_stream_b100_vs_peer"] = {"target": "(reported)", "measured": ratio, "met": None}
-    for name in ("pyds_batch_b500", "pyds_batch_b100"):
+    for name, want in (("pyds_batch_fast_b500", 160), ("pyds_batch_b500", 105)):
         if name in e:
-            x = e[name]["all_x_real_time"]
-            out[f"{name}_x_real_time"] = {
-                "target": ">= 150",
-                "measured": x,
-                "met": x >= 150,
-                "short_clips_only": e[name]["short_x_real_time"],
-            }
+            x = e[name]["short_x_real_time"]
+            out[f"{name}_short_x_real_time"] = {"target": f">= {want}", "measured": x, "met": x >= want}
+    for mode, want in (("fidelity", 64), ("fast", 96)):
+        if mode in live:
+            n = live[mode]["max_streams"]
+            out[f"live_streams_{mode}_p95_lag_le_1s"] = {"target": f">= {want}", "measured": n, "met": n >= want}
     if "cold_start" in results:
         s = results["cold_start"]["with_cache"]["load_s"]
         out["cold_start_with_cache_s"] = {"target": "< 1", "measured": s, "met": s < 1}
     limit = 1.5 * weights_mb + 100
-    for name in ("pyds_stream_b500", "pyds_batch_b500"):
-        if name in e:
-            rss = e[name]["peak_rss_mb"]
-            out[f"{name}_peak_rss_mb"] = {"target": f"<= {limit:.0f}", "measured": rss, "met": rss <= limit}
+    if "pyds_stream_b500" in e:
+        rss = e["pyds_stream_b500"]["peak_rss_mb"]
+        out["pyds_stream_b500_peak_rss_mb"] = {"target": f"<= {limit:.0f}", "measured": rss, "met": rss <= limit}
+    rss = live_peak_rss(live, "fidelity")
+    if rss is not None:
+        out["stream_batch_live_peak_rss_mb"] = {"target": "<= 250", "measured": rss, "met": rss <= 250}
     return out
 
 
@@ -599,9 +680,34 @@ def render_markdown(results: dict) -> str:
     lines += [
         "",
         "Batch 'all' includes long02_hyw (149 s, 42 % of the audio) and long01_hy (72 s): each long "
-        "file's chunks depend on each other, so it runs as one row (in the tail on the batch-1 model) and "
+        "file's chunks depend on each other, so it runs as one row (alone in the tail) and "
         "bounds the whole-set figure; 'short clips only' is the throughput over many utterances.",
     ]
+    if results.get("ceilings"):
+        lines += [
+            "",
+            "End to end beside the raw-inference ceiling of the same compiled graph (requests of 1 or "
+            f"{m['batch_size']} chunks timed alone, no features, no decoder; for live streams: how many real-time "
+            "streams the raw batched requests could serve):",
+            "",
+            "| row | end to end | raw-inference ceiling | gap |",
+            "|---|---|---|---|",
+        ]
+        for c in results["ceilings"]:
+            lines.append(f"| {c['row']} | {c['end_to_end']:.1f} | {c['ceiling']:.1f} | {100 * c['gap']:.0f} % |")
+    for mode, r in results.get("live", {}).items():
+        lines += [
+            "",
+            f"Live streams, {mode} (one thread each, paced at 1x, beam 500):",
+            "",
+            "| streams | lag p50 s | lag p95 s | lag max s | identical to alone | rows/round | peak RSS MB |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in r["rows"]:
+            lines.append(
+                f"| {row['streams']} | {row['lag_p50_s']:.2f} | {row['lag_p95_s']:.2f} | {row['lag_max_s']:.2f} | "
+                f"{row['identical']}/{row['streams']} | {row['rows_per_round']:.1f} | {row['peak_rss_mb']:.0f} |"
+            )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for k, t in results["targets"].items():
         met = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
@@ -617,7 +723,9 @@ def draw_chart(results: dict, path: Path) -> None:
 
     e = results["engines"]
     names = list(e)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    ceil = results.get("ceilings", [])
+    fig, axes = plt.subplots(1, 3 if ceil else 2, figsize=(19 if ceil else 13, 5))
+    ax1, ax2 = axes[0], axes[1]
     ax1.barh(
         names,
         [e[n]["x_real_time"] for n in names],
@@ -632,6 +740,16 @@ def draw_chart(results: dict, path: Path) -> None:
     ax2.set_xlabel("latency per 320 ms chunk (ms)")
     ax2.invert_yaxis()
     ax2.legend()
+    if ceil:
+        ax3 = axes[2]
+        y = np.arange(len(ceil))
+        ax3.barh(y - 0.2, [c["ceiling"] for c in ceil], height=0.4, color="C7", label="raw-inference ceiling")
+        ax3.barh(y + 0.2, [c["end_to_end"] for c in ceil], height=0.4, color="C0", label="end to end")
+        ax3.set_yticks(y, [c["row"] for c in ceil], fontsize=7)
+        ax3.set_xscale("log")
+        ax3.set_xlabel("× real time, or streams (log scale)")
+        ax3.invert_yaxis()
+        ax3.legend(fontsize=7)
     fig.suptitle(f"pyds vs Coqui STT 1.4.0 / TFLite, {results['meta']['audio_s']:.0f} s of Armenian audio")
     fig.tight_layout()
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png", delete=False) as tmp:

@@ -19,6 +19,7 @@ class FileServer:
     drop_after: dict[str, int] = field(default_factory=dict)
     drop_times: dict[str, int] = field(default_factory=dict)
     ignore_range: bool = False
+    content_types: dict[str, str] = field(default_factory=dict)  # URL path -> Content-Type header
     log: list[tuple[str, str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -51,6 +52,8 @@ class FileServer:
                 else:
                     self.send_response(200)
                 payload = body[start:]
+                if self.path in server.content_types:
+                    self.send_header("Content-Type", server.content_types[self.path])
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Accept-Ranges", "bytes")
                 self.end_headers()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import levenshtein, shared_path
 
 import pyds
 from pyds import _core
@@ -70,8 +70,8 @@ def test_num_results_and_empty_list(model: pyds.Model):
 
 def test_bad_inputs_name_the_item(model: pyds.Model):
     good = clip(CLIPS[0])
-    with pytest.raises(TypeError, match=r"audios\[1\].*int16 or float32"):
-        model.transcribe_batch([good, good.astype(np.float64)])
+    with pytest.raises(TypeError, match=r"audios\[1\].*integer or float dtype"):
+        model.transcribe_batch([good, good.astype(np.complex64)])
     with pytest.raises(TypeError, match=r"audios\[2\] must be a numpy array"):
         model.transcribe_batch([good, good, [0, 1, 2]])
     with pytest.raises(ValueError, match=r"audios\[0\]"):
@@ -100,5 +100,8 @@ def test_fast_numerics_compiles_and_runs(armenian_bundle: Path):
     assert fast.numerics == "fast"
     audios = [clip(n) for n in CLIPS[:3]]
     results = fast.transcribe_batch(audios, batch_size=2)
+    exact = pyds.Model(armenian_bundle, beam_width=BEAM).transcribe_batch(audios)
     assert len(results) == 3
-    assert all(isinstance(r.text, str) and r.tokens for r in results)
+    for r, e in zip(results, exact):
+        # Fast arithmetic may change a character or two, never the utterance: within 15 % CER of the exact text.
+        assert r.tokens and levenshtein(r.text, e.text) <= 0.15 * len(e.text), (r.text, e.text)

@@ -21,9 +21,10 @@ import pyds
 from pyds.bundle import Bundle
 from pyds.convert import convert_model, detect_format
 from pyds.convert.acoustic_graph import build_acoustic_model, numerics_config
+from pyds.convert.alphabet import ModelAlphabet, parse_serialized
 from pyds.convert.cli import main as cli_main
 from pyds.convert.numpy_reference import hybrid_fc
-from pyds.convert.tflite import load_tflite, parse_alphabet, prune
+from pyds.convert.tflite import load_tflite, prune
 from pyds.convert.verify import chunk_windows, greedy_labels, run_ir, run_tflite
 
 H = 2048
@@ -101,12 +102,12 @@ def test_metadata_of_the_armenian_model(source):
     meta = source.metadata
     assert source.format == "tflite" and len(source.sha256) == 64
     assert source.numerics_hint == "hybrid_int8"
-    assert (meta["sample_rate"], meta["feature_win_len_ms"], meta["feature_win_step_ms"]) == (16000, 32, 20)
-    assert meta["beam_width"] == 500 and meta["version"] == 6 and meta["mfcc_upper_hz"] == 8000
-    assert (meta["n_input"], meta["n_context"], meta["n_steps"], meta["n_cell_dim"]) == (26, 9, 16, 2048)
-    labels = meta["alphabet"]
+    assert (meta.sample_rate, meta.feature_win_len_ms, meta.feature_win_step_ms) == (16000, 32, 20)
+    assert meta.beam_width == 500 and meta.version == 6 and meta.mfcc_upper_hz == 8000
+    assert (meta.n_input, meta.n_context, meta.n_steps, meta.n_cell_dim) == (26, 9, 16, 2048)
+    labels = meta.alphabet
     assert len(labels) == 40 and labels[0] == " " and labels[1] == "ա" and "և" in labels
-    assert meta["utf8_mode"] is False
+    assert meta.utf8_mode is False
 
 
 def test_weights_layout(source):
@@ -127,12 +128,12 @@ def _serialize(labels: list[bytes]) -> bytes:
 
 def test_parse_alphabet():
     labels = [" ", "a", "ա", "'"]
-    assert parse_alphabet(_serialize([s.encode() for s in labels])) == (labels, False)
-    assert parse_alphabet(_serialize([bytes([i + 1]) for i in range(255)])) == ([], True)
+    assert parse_serialized(_serialize([s.encode() for s in labels])) == ModelAlphabet(labels, False)
+    assert parse_serialized(_serialize([bytes([i + 1]) for i in range(255)])) == ModelAlphabet([], True)
     blob = _serialize([b"a", b"bc"])
-    for bad in (blob[:-1], blob + b"x", blob[:1], _serialize([b"\xff"])):
+    for bad in (blob[:-1], blob + b"x", blob[:1], _serialize([b"\xff"]), _serialize([b"a", b"a"])):
         with pytest.raises(pyds.ConversionError):
-            parse_alphabet(bad)
+            parse_serialized(bad)
 
 
 # ---------------------------------------------------------------------------------------------- pruning
@@ -298,6 +299,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         "mode": "hybrid_int8",
         "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
         "exact_divide": True,
+        "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {}},
     }
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
     assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__
@@ -309,7 +311,13 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         b.io["state_h_in"],
     }
     assert model.input(b.io["features"]).get_partial_shape().is_dynamic
-    assert sorted(p.name for p in bundle_dir.iterdir()) == ["acoustic.bin", "acoustic.xml", "pyds.json"]
+    assert sorted(p.name for p in bundle_dir.iterdir()) == [
+        "acoustic.bin",
+        "acoustic.xml",
+        "acoustic_fast.bin",
+        "acoustic_fast.xml",
+        "pyds.json",
+    ]
 
 
 def test_golden_logits_s104(bundle_dir):
@@ -406,7 +414,7 @@ def _patched(data: bytes, old: bytes, new: bytes) -> bytes:
 @pytest.mark.parametrize("case", ["unknown", "truncated", "missing_tensor", "wrong_alphabet", "bad_alphabet"])
 def test_bad_sources_raise_conversion_error_and_leave_nothing(case, armenian_tflite, source, tmp_path):
     data = armenian_tflite.read_bytes()
-    labels = [lab.encode() for lab in source.metadata["alphabet"]]
+    labels = [lab.encode() for lab in source.metadata.alphabet]
     blob = _serialize(labels)
     pos = data.find(blob)
     assert pos > 0
@@ -477,8 +485,9 @@ def test_detect_format_by_content(armenian_tflite, tmp_path):
 # ---------------------------------------------------------------------------------------------- schema
 def test_bundle_read_rejects_bad_fields(bundle_dir, tmp_path):
     good = json.loads((bundle_dir / "pyds.json").read_text(encoding="utf-8"))
-    for name in ("acoustic.xml", "acoustic.bin"):
+    for name in ("acoustic.xml", "acoustic.bin", "acoustic_fast.xml", "acoustic_fast.bin"):
         os.symlink(bundle_dir / name, tmp_path / name)
+    fast = good["numerics"]["fast"]
     cases = [
         ("format", "pyds-bundle/2"),
         ("sample_rate", "16000"),
@@ -487,13 +496,18 @@ def test_bundle_read_rejects_bad_fields(bundle_dir, tmp_path):
         ("io", {**good["io"], "extra": "x"}),
         ("batch", 4),
         ("numerics", {"mode": "fast", "ov_config": {}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "acoustic_model": "../acoustic_fast.xml"}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "ov_config": {"A": 1}}}),
+        ("numerics", {**good["numerics"], "fast": {**fast, "colour": 1}}),
+        ("numerics.fast.acoustic_model", {**good["numerics"], "fast": {**fast, "acoustic_model": "gone.xml"}}),
         ("source", {**good["source"], "sha256": "abc"}),
         ("acoustic_model", "../acoustic.xml"),
         ("alphabet", []),
         ("beam_width", True),
     ]
     for field, value in cases:
-        (tmp_path / "pyds.json").write_text(json.dumps({**good, field: value}), encoding="utf-8")
+        key = field.split(".")[0]
+        (tmp_path / "pyds.json").write_text(json.dumps({**good, key: value}), encoding="utf-8")
         with pytest.raises(pyds.InvalidModelError, match=field):
             Bundle.read(tmp_path)
     (tmp_path / "pyds.json").write_text(json.dumps({**good, "colour": 1}), encoding="utf-8")

@@ -48,7 +48,7 @@ def graphs(tf, tmp_path_factory):
         "v5": {"version": 5, "seed": 3, "language": None},
         "forget_bias": {"forget_bias": 1.0, "seed": 4},
         "v2": {"lstm_op": "BlockLSTMV2", "seed": 5},
-        "utf8": {"labels": [bytes([i + 1]) for i in range(255)], "seed": 6},
+        "utf8": {"labels": [bytes([i + 1]) for i in range(255)], "seed": 6, "checkpoint_dir": root / "utf8-ckpt"},
     }
     cache: dict[str, object] = {}
 
@@ -92,6 +92,12 @@ def _max_diffs_vs_tf(built, model, seed: int = 7, batch_major: bool = False) -> 
     finally:
         runner.close()
     return diffs
+
+
+def _bundle_ir(bundle_dir: Path):
+    import openvino as ov
+
+    return ov.Core().read_model(str(bundle_dir / "acoustic.xml"))
 
 
 def reference_forward(w, chunk: np.ndarray, c: np.ndarray, h: np.ndarray):
@@ -164,20 +170,20 @@ def test_load_pb_source_model(graphs, state):
     assert src.format == "pb" and src.path == built.path and src.numerics_hint == "f32"
     assert src.sha256 == hashlib.sha256(built.path.read_bytes()).hexdigest()
     meta = src.metadata
-    assert meta["alphabet"] == built.labels and meta["utf8_mode"] is False
+    assert meta.alphabet == built.labels and meta.utf8_mode is False
     assert (
-        meta["version"],
-        meta["sample_rate"],
-        meta["feature_win_len_ms"],
-        meta["feature_win_step_ms"],
+        meta.version,
+        meta.sample_rate,
+        meta.feature_win_len_ms,
+        meta.feature_win_step_ms,
     ) == (
         6,
         16000,
         32,
         20,
     )
-    assert meta["beam_width"] == 500 and meta["language"] == "en-US" and meta["mfcc_upper_hz"] == 8000
-    assert (meta["n_input"], meta["n_context"], meta["n_steps"], meta["n_cell_dim"]) == (26, 9, 16, 32)
+    assert meta.beam_width == 500 and meta.language == "en-US" and meta.mfcc_upper_hz == 8000
+    assert (meta.n_input, meta.n_context, meta.n_steps, meta.n_cell_dim) == (26, 9, 16, 32)
 
     w = src.weights
     for k in (1, 2, 3, 5, 6):
@@ -261,9 +267,9 @@ def test_graph_version_5_gives_upper_frequency_4000(graphs):
     from pyds.convert.tensorflow import load_pb
 
     src = load_pb(graphs("v5").path)
-    assert src.metadata["version"] == 5 and src.metadata["mfcc_upper_hz"] == 4000
-    assert src.metadata["beam_width"] == 500  # 0.6 graphs carry none: DeepSpeech's default
-    assert src.metadata["language"] == ""
+    assert src.metadata.version == 5 and src.metadata.mfcc_upper_hz == 4000
+    assert src.metadata.beam_width == 500  # 0.6 graphs carry none: DeepSpeech's default
+    assert src.metadata.language == ""
 
 
 def test_metadata_upper_frequency_is_the_one_the_graphs_mfcc_uses(graphs):
@@ -281,7 +287,7 @@ def test_metadata_upper_frequency_is_the_one_the_graphs_mfcc_uses(graphs):
         finally:
             runner.close()
         options = pyds.features.FeatureOptions()
-        options.upper_frequency_hz = load_pb(built.path).metadata["mfcc_upper_hz"]
+        options.upper_frequency_hz = load_pb(built.path).metadata.mfcc_upper_hz
         ours = pyds.features.mfcc(samples, 16000, options=options)
         np.testing.assert_allclose(ours, tf_mfcc, rtol=1e-5, atol=1e-4)
         options.upper_frequency_hz = 12000 - options.upper_frequency_hz  # the other one: 4000 <-> 8000
@@ -293,29 +299,62 @@ def test_alphabet_override(graphs, tmp_path):
 
     built = graphs("placeholder")
     src = load_pb(built.path, alphabet=["x", "y", "z", "w"])
-    assert src.metadata["alphabet"] == ["x", "y", "z", "w"]
+    assert src.metadata.alphabet == ["x", "y", "z", "w"]
     alphabet_txt = tmp_path / "alphabet.txt"
     alphabet_txt.write_text("# comment\n \na\nb\nc\n")
-    assert load_pb(built.path, alphabet=alphabet_txt).metadata["alphabet"] == [" ", "a", "b", "c"]
+    assert load_pb(built.path, alphabet=alphabet_txt).metadata.alphabet == [" ", "a", "b", "c"]
 
 
 def test_utf8_bytes_mode_alphabet_is_detected():
-    from pyds.convert.tensorflow import parse_alphabet
+    from pyds.convert.alphabet import ModelAlphabet, parse_serialized, resolve
+    from pyds.decoder import Alphabet
 
     serialized = struct.pack("<H", 255) + b"".join(struct.pack("<HH", i, 1) + bytes([i + 1]) for i in range(255))
-    labels, utf8 = parse_alphabet(serialized, "test")
-    assert utf8 and len(labels) == 255 and labels[31] == " "
-    labels, utf8 = parse_alphabet(tf_graph.serialize_alphabet(["é", "ab", " "]), "test")
-    assert labels == ["é", "ab", " "] and not utf8
+    assert parse_serialized(serialized, "test") == ModelAlphabet([], True)
+    assert parse_serialized(tf_graph.serialize_alphabet(["é", "ab", " "]), "test") == ModelAlphabet(["é", "ab", " "])
+    # The caller's alphabet follows the same rule, whichever form it takes.
+    latin1_labels = [chr(i + 1) for i in range(255)]  # how pyds.decoder shows bytes-mode labels
+    assert resolve(Alphabet.utf8()) == resolve(latin1_labels) == ModelAlphabet([], True)
+    assert resolve(Alphabet(["a", "b"])) == ModelAlphabet(["a", "b"])
 
 
-def test_bytes_output_mode_graph(graphs):
-    """A graph exported in bytes output mode (256 classes) loads with utf8_mode and the byte labels."""
-    from pyds.convert.tensorflow import load_pb
+@pytest.mark.parametrize("fmt", ["pb", "pbmm", "checkpoint"])
+def test_bytes_output_mode_loads_like_tflite(graphs, tmp_path, fmt):
+    """Every TensorFlow format gives a bytes-output model (256 classes) what the .tflite loader gives: no labels,
+    utf8_mode (it returned the 255 byte labels, which the bundle writer refuses in utf8 mode)."""
+    from pyds.convert import load_source
+    from pyds.convert.pbmm import write_pbmm
 
-    src = load_pb(graphs("utf8").path, with_frontend=False)
-    assert src.metadata["utf8_mode"] is True and src.weights.n_classes == 256
-    assert [ord(label) for label in src.metadata["alphabet"]] == list(range(1, 256))
+    built = graphs("utf8")
+    path = built.path
+    if fmt == "pbmm":
+        path = write_pbmm(built.path, tmp_path / "m.pbmm")
+    elif fmt == "checkpoint":
+        path = tmp_path / "ckpt"
+        shutil.copytree(built.checkpoint_dir, path)
+        (path / "flags.txt").write_text("--bytes_output_mode\n")
+    src = load_source(path, with_frontend=False)
+    assert src.format == fmt and src.weights.n_classes == 256
+    assert src.metadata.utf8_mode is True and src.metadata.alphabet == []
+
+
+def test_bytes_output_mode_pb_converts_end_to_end(graphs, tmp_path):
+    """A bytes-mode .pb becomes a utf8 bundle whose Model runs the TF graph's logits through Alphabet.utf8()."""
+    import pyds
+    from pyds.bundle import Bundle
+    from pyds.convert import convert_model
+
+    built = graphs("utf8")
+    out = convert_model(built.path, tmp_path / "bundle")
+    bundle = Bundle.read(out)
+    assert bundle.utf8_mode is True and bundle.alphabet == [] and bundle.source["format"] == "pb"
+    model = pyds.Model(out)
+    assert model.alphabet.is_utf8 and model.alphabet.num_classes == 256
+    # The IR computes the graph's function: TensorFlow's logits on the same feature chunks.
+    assert max(_max_diffs_vs_tf(built, _bundle_ir(out), seed=21, batch_major=True)) <= TOL
+    audio = (np.random.default_rng(5).standard_normal(16000) * 3000).astype(np.int16)
+    text = model.stt(audio)
+    assert isinstance(text, str) and text == model.stt(audio)
 
 
 # --- .pbmm ------------------------------------------------------------------------------------------------
@@ -324,12 +363,13 @@ def test_bytes_output_mode_graph(graphs):
 @pytest.mark.parametrize("state", ["placeholder", "variable"])
 def test_pbmm_written_from_pb_converts_the_same(graphs, tmp_path, state):
     from pyds.convert import _graphdef as gd
-    from pyds.convert.pbmm import ALIGNMENT, GRAPH_REGION, is_pbmm, load_pbmm, write_pbmm
+    from pyds.convert.detect import detect_format
+    from pyds.convert.pbmm import ALIGNMENT, GRAPH_REGION, load_pbmm, write_pbmm
     from pyds.convert.tensorflow import load_pb
 
     built = graphs(state)
     pbmm = write_pbmm(built.path, tmp_path / "model.pbmm")
-    assert is_pbmm(pbmm) and not is_pbmm(built.path)
+    assert detect_format(pbmm) == "pbmm" and detect_format(built.path) == "pb"
     assert [p.name for p in tmp_path.iterdir()] == ["model.pbmm"]
 
     # The package really is memmapped: aligned regions, ImmutableConst nodes, strings left as Const.
@@ -370,18 +410,21 @@ def test_pbmm_reader_accepts_directories_without_lengths(graphs, tmp_path):
     old_style = tmp_path / "old.pbmm"
     old_style.write_bytes(raw[:graph_end] + directory.SerializeToString() + struct.pack("<Q", graph_end))
     src = load_pbmm(old_style)
-    assert src.metadata["alphabet"] == graphs("placeholder").labels
+    assert src.metadata.alphabet == graphs("placeholder").labels
 
 
 # --- checkpoints ------------------------------------------------------------------------------------------
 
 
 def test_checkpoint_weights_equal_the_frozen_graphs(graphs, tmp_path):
-    from pyds.convert.checkpoint import is_checkpoint, load_checkpoint
+    from pyds.convert.checkpoint import load_checkpoint
+    from pyds.convert.detect import detect_format
     from pyds.convert.tensorflow import load_pb
 
     built = graphs("placeholder")
-    assert is_checkpoint(built.checkpoint_dir) and not is_checkpoint(built.path)
+    prefix = built.checkpoint_dir / "best_dev-1234"
+    assert detect_format(built.checkpoint_dir) == "checkpoint" and detect_format(built.path) == "pb"
+    assert detect_format(prefix) == detect_format(prefix.with_name(prefix.name + ".index")) == "checkpoint"
     src = load_checkpoint(built.checkpoint_dir, alphabet=built.labels, language="en-US")
     ref = load_pb(built.path)
     assert src.format == "checkpoint" and src.frontend_model is None and src.numerics_hint == "f32"
@@ -389,7 +432,7 @@ def test_checkpoint_weights_equal_the_frozen_graphs(graphs, tmp_path):
     for name in ("layer1_w", "layer2_b", "lstm_w", "lstm_b", "layer5_w", "layer6_b"):
         np.testing.assert_array_equal(getattr(src.weights, name), getattr(ref.weights, name))
     v5 = load_checkpoint(built.checkpoint_dir, alphabet=built.labels, version=5)
-    assert v5.metadata["mfcc_upper_hz"] == 4000
+    assert v5.metadata.mfcc_upper_hz == 4000
     with pytest.raises(ConversionError, match="3 labels"):
         load_checkpoint(built.checkpoint_dir, alphabet=["a", "b", "c"])
     with pytest.raises(ConversionError, match="no TensorFlow checkpoint"):
@@ -412,31 +455,29 @@ def test_checkpoint_metadata_from_flags_and_alphabet_beside_it(graphs, tmp_path)
     (ckpt / "data" / "alphabet.txt").write_text(" \na\nb\nc\n")
     src = load_checkpoint(ckpt)
     meta = src.metadata
-    assert meta["alphabet"] == [" ", "a", "b", "c"] and not meta["utf8_mode"]
-    assert (meta["sample_rate"], meta["beam_width"], meta["language"]) == (8000, 1024, "de-DE")
-    assert meta["n_context"] == 9 and meta["n_cell_dim"] == 32
+    assert meta.alphabet == [" ", "a", "b", "c"] and not meta.utf8_mode
+    assert (meta.sample_rate, meta.beam_width, meta.language) == (8000, 1024, "de-DE")
+    assert meta.n_context == 9 and meta.n_cell_dim == 32
     (ckpt / "alphabet.txt").write_text("w\nx\ny\nz\n")  # beside the checkpoint wins over the flags
-    assert load_checkpoint(ckpt, beam_width=7).metadata["alphabet"] == ["w", "x", "y", "z"]
-    assert load_checkpoint(ckpt, beam_width=7).metadata["beam_width"] == 7
+    assert load_checkpoint(ckpt, beam_width=7).metadata.alphabet == ["w", "x", "y", "z"]
+    assert load_checkpoint(ckpt, beam_width=7).metadata.beam_width == 7
     with pytest.raises(ConversionError, match="unknown"):
         load_checkpoint(ckpt, n_hidden=4)
 
 
 def test_load_dispatches_by_format(graphs, tmp_path):
-    """``tensorflow.load(path, fmt)``: the entry point convert_model uses, with or without the frontend."""
+    """``load_source(path)``: the entry point convert_model uses, with or without the frontend."""
+    from pyds.convert import load_source
     from pyds.convert.pbmm import write_pbmm
-    from pyds.convert.tensorflow import load
 
     built = graphs("placeholder")
     pbmm = write_pbmm(built.path, tmp_path / "m.pbmm")
-    assert load(built.path).format == "pb" and load(pbmm).format == "pbmm"
-    lean = load(pbmm, "pbmm", with_frontend=False)
+    assert load_source(built.path).format == "pb" and load_source(pbmm).format == "pbmm"
+    lean = load_source(pbmm, with_frontend=False)
     assert lean.frontend_model is None and lean.weights is not None
-    src = load(built.checkpoint_dir, alphabet=built.labels)
+    src = load_source(built.checkpoint_dir, alphabet=built.labels)
     assert src.format == "checkpoint" and src.frontend_model is None
-    assert load(built.checkpoint_dir, "checkpoint", alphabet=built.labels).metadata == src.metadata
-    with pytest.raises(ConversionError, match="not a TensorFlow format"):
-        load(built.path, "tflite")
+    assert load_source(built.checkpoint_dir / "best_dev-1234", alphabet=built.labels).metadata == src.metadata
 
 
 # --- bad inputs -------------------------------------------------------------------------------------------
@@ -475,6 +516,44 @@ def _with_alphabet(built, tmp_path: Path, serialized: bytes, name: str) -> Path:
     out = tmp_path / f"{name}.pb"
     out.write_bytes(graph.SerializeToString())
     return out
+
+
+def test_convert_model_forwards_the_alphabet(graphs, tmp_path):
+    """A frozen graph without metadata_alphabet converts with ``alphabet=`` (it was not passed to the loader)."""
+    from pyds.bundle import Bundle
+    from pyds.convert import convert_model
+
+    built = graphs("placeholder")
+    bare = _without(built, tmp_path, "metadata_alphabet")
+    with pytest.raises(ConversionError, match="no metadata_alphabet"):
+        convert_model(bare, tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    alphabet_txt = tmp_path / "alphabet.txt"
+    alphabet_txt.write_text("# the model's labels\n \nx\ny\nz\n")
+    for spec in (alphabet_txt, str(alphabet_txt), [" ", "x", "y", "z"]):
+        out = convert_model(bare, tmp_path / "b", alphabet=spec, force=True)
+        assert Bundle.read(out).alphabet == [" ", "x", "y", "z"]
+    # A source that has an alphabet: the caller's replaces it, and must fit the output classes.
+    out = convert_model(built.path, tmp_path / "c", alphabet=["p", "q", "r", "s"])
+    assert Bundle.read(out).alphabet == ["p", "q", "r", "s"]
+    with pytest.raises(ConversionError, match="3 labels"):
+        convert_model(built.path, tmp_path / "d", alphabet=["p", "q", "r"])
+    assert not (tmp_path / "d").exists()
+
+
+def test_cli_alphabet_option(graphs, tmp_path, capsys):
+    from pyds.bundle import Bundle
+    from pyds.convert.cli import main
+
+    bare = _without(graphs("placeholder"), tmp_path, "metadata_alphabet")
+    alphabet_txt = tmp_path / "alphabet.txt"
+    alphabet_txt.write_text(" \nx\ny\nz\n")
+    assert main([str(bare), "-o", str(tmp_path / "no")]) == 1
+    assert "no metadata_alphabet" in capsys.readouterr().err
+    assert main([str(bare), "-o", str(tmp_path / "b"), "--alphabet", str(alphabet_txt)]) == 0
+    assert Bundle.read(tmp_path / "b").alphabet == [" ", "x", "y", "z"]
+    assert main([str(bare), "-o", str(tmp_path / "c"), "--alphabet", str(tmp_path / "absent.txt")]) == 1
+    assert "absent.txt" in capsys.readouterr().err and not (tmp_path / "c").exists()
 
 
 @pytest.mark.parametrize("state", ["placeholder", "variable"])
@@ -532,8 +611,8 @@ def _mo_or_skip() -> None:
 
     try:
         find_mo()
-    except ConversionError as exc:
-        pytest.skip(f"the legacy mo backend is not installed (optional; {exc})")
+    except ConversionError as exc:  # CI installs it (scripts/setup_mo.sh, PYDS_MO): a failure there, a skip here
+        missing(f"the legacy mo backend is not installed (scripts/setup_mo.sh VENV; PYDS_MO=VENV/bin/mo): {exc}")
 
 
 def test_mo_missing_gives_install_steps(monkeypatch, graphs, tmp_path):
@@ -568,16 +647,16 @@ def test_mo_convert_ir_writes_the_bundle_layout(graphs, tmp_path):
     """convert_ir (convert_model's mo backend) on a .pbmm of a variable-state graph: IR with the bundle io."""
     import openvino as ov
 
+    from pyds.convert import load_source
     from pyds.convert.mo import convert_ir
     from pyds.convert.pbmm import write_pbmm
-    from pyds.convert.tensorflow import load
 
     _mo_or_skip()
     built = graphs("variable")
     pbmm = write_pbmm(built.path, tmp_path / "model.pbmm")
     work = tmp_path / "work"
     work.mkdir()
-    source = load(pbmm, "pbmm", with_frontend=False)
+    source = load_source(pbmm, with_frontend=False)
     assert source.frontend_model is None
     with pytest.raises(ConversionError, match="f32"):
         convert_ir(source, work, precision="int8")
@@ -607,3 +686,109 @@ def test_mo_command_is_the_guides():
     )
     assert cmd[cmd.index("--output") + 1] == f"{cell}/GatherNd_1,{cell}/GatherNd,logits"
     assert "--compress_to_fp16=False" in cmd
+
+
+# --- the seed's mo flow against the default backend (release engineering, issue 19) ------------------------
+MO_TOL = 1e-4
+MO_CHUNKS = 3
+
+
+def _chained_outputs(xml: Path, n_chunks: int, seed: int, names: tuple[str, str, str]) -> list[list[np.ndarray]]:
+    """Run the IR at ``xml`` on ``n_chunks`` chunks, carrying its state: per chunk [logits, c, h].
+
+    ``names`` are the IR's (logits, new c, new h) outputs; logits come back time-major [n_steps, 1, C].
+    """
+    import openvino as ov
+
+    model = ov.Core().read_model(str(xml))
+    request = _compile(model)
+    n_hidden = model.input("previous_state_c").get_partial_shape()[1].get_length()
+    c, h = np.zeros((1, n_hidden), np.float32), np.zeros((1, n_hidden), np.float32)
+    out = []
+    for chunk in _chunks(seed, n_chunks):
+        res = request.infer({"input_node": chunk, "previous_state_c": c, "previous_state_h": h})
+        by_name = {n: np.array(v) for port, v in res.items() for n in port.get_names()}
+        logits, c, h = (by_name[n] for n in names)
+        if logits.shape[0] == 1:  # the bundle layout [1, n_steps, C]
+            logits = logits.transpose(1, 0, 2)
+        out.append([logits, c, h])
+    return out
+
+
+def _max_diff(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> float:
+    assert len(a) == len(b) == MO_CHUNKS
+    for x, y in zip(a, b):
+        assert [t.shape for t in x] == [t.shape for t in y]
+    return max(float(np.abs(x - y).max()) for xs, ys in zip(a, b) for x, y in zip(xs, ys))
+
+
+def _pyds_convert(*args: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pyds.convert.cli", *args], capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def default_bundle_outputs(graphs, tmp_path_factory):
+    """The placeholder-state graph through pyds-convert's default backend, run over the chained chunks."""
+    built = graphs("placeholder")
+    bundle = tmp_path_factory.mktemp("mo-default") / "bundle"
+    _pyds_convert(str(built.path), "-o", str(bundle))
+    return _chained_outputs(bundle / "acoustic.xml", MO_CHUNKS, 23, ("logits", "new_state_c", "new_state_h"))
+
+
+@pytest.mark.slow
+def test_mo_seed_cut_matches_the_default_backend(graphs, tmp_path, default_bundle_outputs):
+    """mo run by hand with the seed's cut (OpenVINO's DeepSpeech guide / Open Model Zoo's arguments) gives the
+    IR the default backend's bundle computes: logits and both states over 3 chained chunks."""
+    import subprocess
+
+    from pyds.convert.mo import find_mo
+
+    _mo_or_skip()
+    built = graphs("placeholder")
+    h = built.weights["layer_1/bias"].shape[0]
+    cell = tf_graph.CELL_SCOPE
+    out = tmp_path / "ir"
+    command = [
+        str(find_mo()),
+        "--input_model",
+        str(built.path),
+        "--freeze_placeholder_with_value",
+        "input_lengths->[16]",
+        "--input",
+        "input_node,previous_state_c,previous_state_h",
+        "--input_shape",
+        f"[1,16,19,26],[1,{h}],[1,{h}]",
+        "--output",
+        f"logits,{cell}/GatherNd,{cell}/GatherNd_1",
+        "--compress_to_fp16=False",
+        "--output_dir",
+        str(out),
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    xml = out / (built.path.stem + ".xml")
+    # mo names its outputs by TensorFlow tensor (op:0); GatherNd is the new c, GatherNd_1 the new h.
+    names = ("logits:0", f"{cell}/GatherNd:0", f"{cell}/GatherNd_1:0")
+    seed_cut = _chained_outputs(xml, MO_CHUNKS, 23, names)
+    assert _max_diff(seed_cut, default_bundle_outputs) <= MO_TOL
+
+
+@pytest.mark.slow
+def test_pyds_convert_backend_mo_matches_the_default_backend(graphs, tmp_path, default_bundle_outputs):
+    """`pyds-convert --backend mo` writes a bundle whose IR computes what the default backend's does."""
+    import json
+
+    _mo_or_skip()
+    built = graphs("placeholder")
+    bundle = tmp_path / "bundle-mo"
+    _pyds_convert(str(built.path), "-o", str(bundle), "--backend", "mo")
+    assert json.loads((bundle / "pyds.json").read_text())["converter"]["backend"] == "mo"
+    with_mo = _chained_outputs(bundle / "acoustic.xml", MO_CHUNKS, 23, ("logits", "new_state_c", "new_state_h"))
+    assert _max_diff(with_mo, default_bundle_outputs) <= MO_TOL

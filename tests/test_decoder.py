@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import import_or_missing, shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,7 +103,7 @@ SCORER_CASES = [c["id"] for c in _index() if c.get("scorer")] or ["golden-data-m
 @pytest.mark.parametrize("case_id", SCORER_CASES)
 def test_golden_scorer_case_with_kenlm_oracle(case_id: str) -> None:
     """The LM fusion on DeepSpeech's own scorers, with the LM read by the kenlm module (not by pyds)."""
-    pytest.importorskip("kenlm", reason="the kenlm module is needed for this oracle (pip install kenlm)")
+    import_or_missing("kenlm", "the oracle of this test; pip install .[test] brings it")
     from kenlm_scorer import KenlmScorer
 
     from pyds import _core
@@ -339,3 +339,38 @@ def test_hot_words_without_scorer_change_nothing(english: decoder.Alphabet) -> N
     plain = decoder.ctc_beam_search(probs, alphabet, 16, num_results=3)
     hot = decoder.ctc_beam_search(probs, alphabet, 16, num_results=3, hot_words={"thou": 10.0, "not": -5.0})
     assert [(r.labels, r.confidence) for r in plain] == [(r.labels, r.confidence) for r in hot]
+
+
+def test_options_object_and_keywords_are_one_set_of_settings() -> None:
+    """The wrappers take the core's DecoderOptions (defaults defined once, in C++) or its fields as keywords."""
+    rng = np.random.default_rng(3)
+    alphabet = decoder.Alphabet([" ", "a", "b", "c"])
+    probs = rng.dirichlet(np.ones(alphabet.num_classes) * 0.3, size=40).astype(np.float32)
+    options = decoder.decoder_options(beam_width=3, num_results=2, cutoff_top_n=2, frame_step_seconds=0.03)
+    assert (options.beam_width, options.num_results, options.cutoff_top_n) == (3, 2, 2)
+    defaults = decoder.DecoderOptions()
+    assert options.cutoff_prob == defaults.cutoff_prob and options.alpha is None  # the rest: the core's defaults
+    by_object = decoder.ctc_beam_search(probs, alphabet, options=options)
+    by_keywords = decoder.ctc_beam_search(probs, alphabet, 3, num_results=2, cutoff_top_n=2, frame_step_seconds=0.03)
+    assert len(by_object) == 2 and by_object == by_keywords
+    assert by_object[0].frame_step_seconds == 0.03 and by_object[0].tokens[0].start_time == pytest.approx(
+        by_object[0].tokens[0].timestep * 0.03
+    )
+    wider = decoder.ctc_beam_search(probs, alphabet, options=options, beam_width=50, cutoff_top_n=5)
+    assert wider != by_object  # keywords replace the object's fields
+    search = decoder.CtcBeamSearch(alphabet, options=options)
+    search.next(probs)
+    assert search.decode() == by_object
+    with pytest.raises(TypeError, match="beam_wdith"):
+        decoder.ctc_beam_search(probs, alphabet, beam_wdith=3)
+    with pytest.raises(TypeError, match="unknown"):
+        decoder.CtcBeamSearch(alphabet, cutoff=0.5)
+
+
+def test_model_defaults_are_the_cores(armenian_bundle) -> None:
+    import pyds
+
+    model = pyds.Model(armenian_bundle)
+    assert model.numerics == model.bundle.numerics["mode"]  # "fidelity": the bundle's arithmetic
+    assert model.beam_width == model.bundle.beam_width
+    assert model._core.device == "CPU"

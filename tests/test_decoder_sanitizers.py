@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import missing
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = REPO / "src" / "cpp"
@@ -16,7 +17,7 @@ SOURCES = REPO / "src" / "cpp"
 def test_decoder_fuzz_under_asan_ubsan(tmp_path: Path) -> None:
     compiler = shutil.which("g++") or shutil.which("c++")
     if compiler is None:
-        pytest.skip("no C++ compiler on PATH")
+        missing("no C++ compiler (g++ or c++) on PATH; building pyds needs one too")
     exe = tmp_path / "decoder_fuzz"
     cmd = [
         compiler, "-std=c++17", "-O1", "-g", "-fno-omit-frame-pointer",

@@ -192,3 +192,21 @@ def test_one_version_everywhere():
     from importlib.metadata import version
 
     assert pyds.__version__ == version("pyds") == pyds._core.__version__
+
+
+def test_reference_without_pyfftw_names_the_test_extra():
+    """pyFFTW is a test dependency only: pyds imports without it and the oracle says how to install it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pyfftw'] = None\n"
+        "import numpy, pyds, pyds.reference\n"
+        "try:\n"
+        "    pyds.reference.mfcc(numpy.zeros(1000, numpy.float32))\n"
+        "except ImportError as exc:\n"
+        "    print('ImportError:', exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ImportError: pyds.reference needs pyFFTW" in done.stdout and "pyds[test]" in done.stdout

@@ -247,3 +247,44 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path) -> None:
         formats.write_atomic(target, b"not text")  # type: ignore[arg-type]
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_one_word_rule_for_transcripts_and_segments() -> None:
+    """pyds.decoder.Transcript.words and the segments of the outputs group and time words the same way (they
+    used to differ: the outputs' words ended at the next token), in the transcript's own frame step."""
+    from pyds.decoder import Token, Transcript
+
+    step = 0.03  # a model whose feature step is not the default 20 ms
+    text = "ab cd"
+    tokens = [Token(ch, 2 + 3 * i, (2 + 3 * i) * step, i, ch.encode()) for i, ch in enumerate(text)]
+    transcript = Transcript(text, -1.0, tokens, text.encode(), frame_step_seconds=step)
+    assert [(w.text, w.start_time, w.end_time) for w in transcript.words] == [
+        ("ab", pytest.approx(2 * step), pytest.approx(5 * step + step)),
+        ("cd", pytest.approx(11 * step), pytest.approx(14 * step + step)),
+    ]
+    seg = formats.segment_from_transcript(transcript, offset=3.0, end=10.0)
+    assert [(w.text, w.start, w.end) for w in seg.words] == [
+        (w.text, pytest.approx(w.start_time + 3.0), pytest.approx(w.end_time + 3.0)) for w in transcript.words
+    ]
+    assert [t.timestep for t in seg.tokens] == [t.timestep + 100 for t in tokens]  # 3 s = 100 frames of 30 ms
+    # The same tokens without a words attribute (any recognizer's result) give the same words.
+    plain = formats.segment_from_transcript(_Transcript(text, -1.0, tokens), offset=3.0, end=10.0, frame_seconds=step)
+    assert plain.words == seg.words
+    # A segment's words never run past its end.
+    clipped = formats.segment_from_transcript(transcript, offset=3.0, end=3.0 + 14 * step)
+    assert clipped.words[-1].end == pytest.approx(3.0 + 14 * step)
+
+
+def test_words_of_bytes_mode_tokens_are_whole_characters() -> None:
+    from pyds.decoder import Token, words_from_tokens
+
+    raw = "բա ձ".encode()
+    tokens = [Token(bytes([b]).decode("latin-1"), i, i * 0.02, b - 1, bytes([b])) for i, b in enumerate(raw)]
+    assert [w.text for w in words_from_tokens(tokens, 0.02)] == ["բա", "ձ"]
+
+
+def test_frame_seconds_is_the_front_ends_step() -> None:
+    from pyds import features, vad
+
+    assert formats.FRAME_SECONDS == features.FRAME_SECONDS == features.FeatureOptions().window_step_ms / 1000
+    assert vad.VadOptions().frame == features.FRAME_SECONDS

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import levenshtein, shared_path
+from conftest import REPO, levenshtein, run_in_threads, shared_path
 
 import pyds
 from pyds import decoder, features
@@ -141,9 +140,15 @@ def test_stream_lifecycle(model: pyds.Model):
 @pytest.mark.parametrize(
     ("audio", "error"),
     [
-        (np.zeros(1000, np.float64), TypeError),
+        (np.zeros(1000, np.bool_), TypeError),
+        (np.zeros(1000, np.complex64), TypeError),
+        (np.zeros(1000, object), TypeError),
+        ([0, 1, 2] * 300, TypeError),
         (np.zeros((1000, 2), np.int16), ValueError),
+        (np.zeros((1000, 2), np.float64), ValueError),
         (np.array([0.0, np.nan] * 500, np.float32), pyds.InvalidAudioError),
+        (np.array([0.0, np.inf] * 500, np.float64), pyds.InvalidAudioError),
+        (np.array([0.0, 1e300] * 500, np.float64), pyds.InvalidAudioError),  # beyond float32's range
     ],
 )
 def test_bad_audio(model: pyds.Model, audio, error):
@@ -215,25 +220,16 @@ def test_many_streams_on_many_threads(model: pyds.Model):
     audio = {n: clip(n) for n in names}
     expected = {n: model.stt(a) for n, a in audio.items()}
     got: dict[str, list[str]] = {n: [] for n in names}
-    errors: list[BaseException] = []
 
     def work(name: str) -> None:
-        try:
-            for _ in range(2):
-                stream = model.create_stream()
-                a = audio[name]
-                for start in range(0, len(a), 5000):
-                    stream.feed_audio_content(a[start : start + 5000])
-                got[name].append(stream.finish_stream())
-        except BaseException as exc:  # reported below; a thread's exception would be lost otherwise
-            errors.append(exc)
+        for _ in range(2):
+            stream = model.create_stream()
+            a = audio[name]
+            for start in range(0, len(a), 5000):
+                stream.feed_audio_content(a[start : start + 5000])
+            got[name].append(stream.finish_stream())
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, names)
     assert got == {n: [expected[n]] * 2 for n in names}
 
 
@@ -317,3 +313,51 @@ def test_a_scorer_that_does_not_fit_is_refused_by_the_converter(armenian_tflite:
         convert_model(armenian_tflite, tmp_path / "bad", scorer=bytes_scorer)
     assert not (tmp_path / "bad").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bad")]
+
+
+def test_as_samples_rule():
+    """pyds.audio.as_samples: int16/float32 untouched, other floats cast, other integers at their full scale."""
+    from pyds.audio import as_samples
+
+    for native in (np.arange(-5, 5, dtype=np.int16), np.linspace(-1, 1, 9, dtype=np.float32)):
+        assert as_samples(native) is native  # no copy
+    cases = [
+        (np.array([-128, 0, 64, 127], np.int8), [-1.0, 0.0, 0.5, 127 / 128]),
+        (np.array([0, 128, 192, 255], np.uint8), [-1.0, 0.0, 0.5, 127 / 128]),  # 8-bit WAV: offset binary
+        (np.array([0, 32768, 65535], np.uint16), [-1.0, 0.0, 32767 / 32768]),
+        (np.array([-(2**31), 2**30, 2**31 - 1], np.int32), [-1.0, 0.5, 1.0]),
+        (np.array([-(2**63), 2**62], np.int64), [-1.0, 0.5]),
+        (np.array([-1.0, 0.25, 0.5], np.float64), [-1.0, 0.25, 0.5]),
+        (np.array([-1.0, 0.25, 0.5], np.float16), [-1.0, 0.25, 0.5]),
+    ]
+    for given, expected in cases:
+        got = as_samples(given)
+        assert got.dtype == np.float32 and got.shape == given.shape, given.dtype
+        np.testing.assert_allclose(got, np.array(expected, np.float32), rtol=1e-7, err_msg=str(given.dtype))
+    with pytest.raises(TypeError, match=r"chunk must be a numpy array"):
+        as_samples([0.0, 0.1], "chunk")
+
+
+def test_every_real_dtype_transcribes_like_int16(model: pyds.Model):
+    """float64 (numpy's default, soundfile.read's) and wider integers give the int16 result: same
+    probabilities, same text, in stt, stt_with_metadata, streams and transcribe_batch."""
+    pcm = read_wav(REPO / "examples" / "hy-sample.wav")
+    text, probs = model.stt(pcm), model.compute_probabilities(pcm)
+    assert text  # the sample says something
+    same_signal = {
+        "float32": pcm.astype(np.float32) / 32768,
+        "float64": pcm / 32768.0,
+        "int32": pcm.astype(np.int32) << 16,
+        "int64": pcm.astype(np.int64) << 48,
+        "uint16": (pcm.astype(np.int32) + 32768).astype(np.uint16),
+    }
+    for name, audio in same_signal.items():
+        np.testing.assert_allclose(model.compute_probabilities(audio), probs, atol=1e-6, err_msg=name)
+        assert model.stt(audio) == text, name
+        assert model.stt_with_metadata(audio)[0].text == text, name
+        stream = model.create_stream()
+        for start in range(0, len(audio), 3000):
+            stream.feed_audio_content(audio[start : start + 3000])
+        assert stream.finish_stream() == text, name
+    batch = model.transcribe_batch(list(same_signal.values()), batch_size=2)
+    assert [t.text for t in batch] == [text] * len(same_signal)

@@ -209,6 +209,13 @@ def test_cache_dir_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("PYDS_CACHE_DIR")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert models.cache_dir() == Path.home() / ".cache" / "pyds"
+    monkeypatch.setenv("PYDS_CACHE_DIR", "~/elsewhere")  # expanded as Python does, by the one definition
+    assert models.cache_dir() == Path.home() / "elsewhere"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert models.cache_dir() == tmp_path / "home" / "elsewhere"
+    # the converted-bundle layout the C ABI uses (src/cpp/common/model_cache.hpp), as pyds.models sees it
+    key = "sha256-" + "ab" * 32
+    assert models._bundle_dir(key, tmp_path) == tmp_path / "bundles" / key
 
 
 def test_list_info_remove(cache) -> None:
@@ -283,3 +290,114 @@ def test_concurrent_fetches_download_once(server, cache, monkeypatch) -> None:
     assert not errors and len(results) == 4 and len(set(results)) == 1
     assert results[0].read_bytes() == body
     assert len(server.log) == 1  # the others waited on the lock and found the file
+
+
+# -- files inside a PyPI sdist: pip's configured index, fetched by pyds with a progress bar ----------------
+def _sdist(project: str, version: str, members: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in {"PKG-INFO": b"Metadata-Version: 2.1\n", **members}.items():
+            info = tarfile.TarInfo(f"{project}-{version}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def sdist_model(server, cache, monkeypatch):
+    """A registry model whose file is src/model/model.tflite inside the sdist tiny_model==1.0 on a local index.
+
+    pip's configuration is the test's alone: no config files (PIP_CONFIG_FILE=/dev/null), no PIP_* indexes.
+    """
+    member = _blob(700_000, seed=11)
+    sdist = _sdist("tiny_model", "1.0", {"src/model/model.tflite": member, "setup.py": b""})
+    spec = models.ModelSpec(
+        name="tiny-sdist",
+        description="test",
+        language="xx",
+        files=(
+            models.ModelFile(
+                "tiny.tflite",
+                "acoustic",
+                "https://example.invalid/tiny_model-1.0.tar.gz",
+                sha256=hashlib.sha256(member).hexdigest(),
+                pip_sdist="tiny-model==1.0",
+                member="src/model/model.tflite",
+            ),
+        ),
+        homepage="https://example.invalid",
+        license="test",
+    )
+    monkeypatch.setitem(models.REGISTRY, spec.name, spec)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(var, raising=False)
+    server.files["/files/tiny_model-1.0.tar.gz"] = sdist
+    return member, sdist
+
+
+def test_sdist_from_the_json_index_shows_a_progress_bar_not_pip(server, cache, sdist_model, monkeypatch, capfd) -> None:
+    member, sdist = sdist_model
+    server.files["/simple/tiny-model/"] = json.dumps(
+        {
+            "meta": {"api-version": "1.0"},
+            "name": "tiny-model",
+            "files": [
+                {"filename": "tiny_model-0.9.tar.gz", "url": "../../files/old.tar.gz", "hashes": {}},
+                {
+                    "filename": "tiny_model-1.0.tar.gz",
+                    "url": "../../files/tiny_model-1.0.tar.gz",
+                    "hashes": {"sha256": hashlib.sha256(sdist).hexdigest()},
+                },
+            ],
+        }
+    ).encode()
+    server.content_types["/simple/tiny-model/"] = "application/vnd.pypi.simple.v1+json"
+    monkeypatch.setenv("PIP_INDEX_URL", server.url + "/simple")
+    path = models.fetch("tiny-sdist", progress=True)["acoustic"]
+    assert path.read_bytes() == member
+    assert os.listdir(path.parent) == ["tiny.tflite"]  # the sdist is gone once the member is out
+    assert [p for p, _ in server.log] == ["/simple/tiny-model/", "/files/tiny_model-1.0.tar.gz"]
+    out, err = capfd.readouterr()
+    assert out == ""
+    # tqdm's bar, by bytes of the sdist, completed; none of pip's own output.
+    assert "tiny_model-1.0.tar.gz: 100%" in err and "|" in err
+    assert not any(word in err for word in ("Collecting", "Saved", "Successfully", "Downloading"))
+
+
+def test_sdist_from_an_extra_html_index_with_its_sha256(server, cache, sdist_model, monkeypatch) -> None:
+    member, sdist = sdist_model
+    digest = hashlib.sha256(sdist).hexdigest()
+    server.files["/extra/tiny-model/"] = (
+        f'<html><body><a href="/files/tiny_model-1.0.tar.gz#sha256={digest}">tiny_model-1.0.tar.gz</a></body></html>'
+    ).encode()
+    conf = cache.parent / "pip.conf"
+    # The first index has no such project (404); pip's [download] section overrides [global].
+    conf.write_text(
+        f"[global]\nindex-url = {server.url}/unused\n"
+        f"[download]\nindex-url = {server.url}/empty\nextra-index-url = {server.url}/extra\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    assert models.pip_index_urls() == [f"{server.url}/empty", f"{server.url}/extra"]
+    assert models.fetch("tiny-sdist", progress=False)["acoustic"].read_bytes() == member
+    monkeypatch.setenv("PIP_INDEX_URL", "https://index.invalid/simple")
+    assert models.pip_index_urls()[0] == "https://index.invalid/simple"  # the environment wins, as in pip
+
+
+def test_sdist_index_failures_are_clear(server, cache, sdist_model, monkeypatch) -> None:
+    member, sdist = sdist_model
+    monkeypatch.setenv("PIP_INDEX_URL", server.url + "/simple")
+    with pytest.raises(ModelNotFoundError) as err:  # the index does not list the project
+        models.fetch("tiny-sdist", progress=False)
+    text = str(err.value)
+    assert "tiny-model==1.0" in text and server.url + "/simple" in text and "src/model/model.tflite" in text
+    assert str(cache / "downloads" / "tiny-sdist" / "tiny.tflite") in text
+    server.files["/simple/tiny-model/"] = (
+        f'<a href="/files/tiny_model-1.0.tar.gz#sha256={"0" * 64}">tiny_model-1.0.tar.gz</a>'
+    ).encode()
+    with pytest.raises(InvalidModelError, match="sha256"):  # the index's digest is checked
+        models.fetch("tiny-sdist", progress=False)
+    assert not (cache / "downloads" / "tiny-sdist" / "tiny.tflite").exists()

@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import TEST_CACHE, missing, shared_path
+from conftest import TEST_CACHE, import_or_missing, missing, shared_path
 
 from pyds import _core
 from pyds.build_scorer import main as build_scorer_main
 from pyds.errors import InvalidArgumentError, InvalidScorerError, ModelNotFoundError
 from pyds.scorer import Scorer
 
-kenlm = pytest.importorskip("kenlm") if not os.environ.get("CI") else __import__("kenlm")  # a test dependency
+kenlm = import_or_missing("kenlm", "the reference of these tests; pip install .[test] brings it")
 
 LOG10_TO_LN = 0.4342944819
 KENLM_SDIST = "kenlm==0.3.0"

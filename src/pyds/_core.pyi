@@ -7,7 +7,7 @@ import numpy
 import numpy.typing
 from pyds import errors as _errors
 import typing
-__all__: list[str] = ['Alphabet', 'BatchEngine', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'write_scorer_package']
+__all__: list[str] = ['Alphabet', 'BatchEngine', 'C_ERROR_CODES', 'C_UNKNOWN_ERROR_MESSAGE', 'CtcBeamSearch', 'DecoderOptions', 'FeatureOptions', 'FeatureStream', 'Model', 'Scorer', 'Stream', 'Token', 'Transcript', 'check_bundle', 'check_bundle_text', 'context_windows', 'ctc_beam_search', 'ctc_greedy', 'mfcc', 'model_cache_bundle_dir', 'model_cache_bundle_lock', 'model_cache_root', 'model_cache_source_key', 'write_scorer_package']
 class Alphabet:
     """
     The label set of an acoustic model. Label i is output class i; the CTC blank is the last class
@@ -147,6 +147,9 @@ class FeatureOptions:
     def window_step_ms(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class FeatureStream:
+    """
+    Streaming MFCC: accept() chunks of any size, the frames of the one-shot mfcc() come out. Threads may share one: their calls run one at a time, in the order they get the lock.
+    """
     def __init__(self, sample_rate: typing.SupportsInt | typing.SupportsIndex = 16000, *, options: FeatureOptions = ...) -> None:
         ...
     def accept(self, chunk: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
@@ -352,7 +355,7 @@ class _PythonScorer:
         ...
 class CtcBeamSearch:
     """
-    Streaming CTC beam search: feed chunks with next(), decode() any time.
+    Streaming CTC beam search: feed chunks with next(), decode() any time. Threads may share one: their calls run one at a time (each waits for the other's, with the GIL released).
     """
     def __init__(self, alphabet: Alphabet, beam_width: typing.SupportsInt | typing.SupportsIndex = 500, *, cutoff_prob: typing.SupportsFloat | typing.SupportsIndex = 1.0, cutoff_top_n: typing.SupportsInt | typing.SupportsIndex = 40, scorer: typing.Any = None, hot_words: collections.abc.Mapping[str, typing.SupportsFloat | typing.SupportsIndex] = {}, num_results: typing.SupportsInt | typing.SupportsIndex = 1, alpha: typing.SupportsFloat | typing.SupportsIndex | None = None, beta: typing.SupportsFloat | typing.SupportsIndex | None = None, frame_step_seconds: typing.SupportsFloat | typing.SupportsIndex = 0.02) -> None:
         ...
@@ -418,7 +421,7 @@ class Model:
     """
     A compiled model bundle (use pyds.Model, which resolves model names and files).
     """
-    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, bundled_scorer: bool = True) -> None:
         ...
     def add_hot_word(self, word: str, boost: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -505,6 +508,14 @@ class BatchEngine:
     @property
     def decoder_threads(self) -> int:
         ...
+def check_bundle(directory: str) -> None:
+    """
+    Validate <directory>/pyds.json (every field, unknown fields are errors) and that its IR files exist. ModelNotFoundError when the manifest cannot be opened, InvalidModelError naming file and field.
+    """
+def check_bundle_text(text: str, where: str) -> None:
+    """
+    Validate the text of a pyds.json with the same rules (no file is read); errors name ``where``.
+    """
 def context_windows(frames: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_context: typing.SupportsInt | typing.SupportsIndex = 9) -> numpy.typing.NDArray[numpy.float32]:
     """
     The native client's context windows of MFCC frames: one [2*n_context+1, n_input] window per frame, centred on
@@ -520,8 +531,26 @@ def ctc_greedy(probs: numpy.ndarray, alphabet: Alphabet, *, frame_step_seconds: 
     """
 def mfcc(samples: numpy.ndarray, sample_rate: typing.SupportsInt | typing.SupportsIndex = 16000, *, options: FeatureOptions = ...) -> numpy.typing.NDArray[numpy.float32]:
     ...
+def model_cache_bundle_dir(root: str, key: str) -> str:
+    """
+    <root>/bundles/<key>: the bundle converted for a source key or registry name.
+    """
+def model_cache_bundle_lock(root: str, key: str) -> str:
+    """
+    <root>/locks/bundle--<key>.lock: held while that bundle is converted.
+    """
+def model_cache_root() -> str:
+    """
+    $PYDS_CACHE_DIR, else $XDG_CACHE_HOME/pyds, else ~/.cache/pyds ("" when no home is known).
+    """
+def model_cache_source_key(sha256_hex: str) -> str:
+    """
+    The cache key of a raw model file: 'sha256-<hex>'.
+    """
 def write_scorer_package(lm: typing.Any, output: typing.Any, alphabet: Alphabet, default_alpha: typing.SupportsFloat | typing.SupportsIndex, default_beta: typing.SupportsFloat | typing.SupportsIndex, vocabulary: typing.Any = None) -> None:
     """
     Package a KenLM binary or ARPA file and a vocabulary into a DeepSpeech .scorer (written atomically).
     """
+C_ERROR_CODES: tuple = (('ERR_OK', 0, 'No error.'), ('ERR_NO_MODEL', 4096, 'Missing model information.'), ('ERR_INVALID_ALPHABET', 8192, 'Invalid alphabet embedded in model. (Data corruption?)'), ('ERR_INVALID_SHAPE', 8193, 'Invalid model shape.'), ('ERR_INVALID_SCORER', 8194, 'Invalid scorer file.'), ('ERR_MODEL_INCOMPATIBLE', 8195, 'Incompatible model.'), ('ERR_SCORER_NOT_ENABLED', 8196, 'External scorer is not enabled.'), ('ERR_SCORER_UNREADABLE', 8197, 'Could not read scorer file.'), ('ERR_SCORER_INVALID_LM', 8198, 'Could not recognize language model header in scorer.'), ('ERR_SCORER_NO_TRIE', 8199, 'Reached end of scorer file before loading vocabulary trie.'), ('ERR_SCORER_INVALID_TRIE', 8200, 'Invalid magic in trie header.'), ('ERR_SCORER_VERSION_MISMATCH', 8201, 'Scorer file version does not match expected version.'), ('ERR_FAIL_INIT_MMAP', 12288, 'Failed to initialize memory mapped model.'), ('ERR_FAIL_INIT_SESS', 12289, 'Failed to initialize the session.'), ('ERR_FAIL_INTERPRETER', 12290, 'Interpreter failed.'), ('ERR_FAIL_RUN_SESS', 12291, 'Failed to run the session.'), ('ERR_FAIL_CREATE_STREAM', 12292, 'Error creating the stream.'), ('ERR_FAIL_READ_PROTOBUF', 12293, 'Error reading the proto buffer model file.'), ('ERR_FAIL_CREATE_SESS', 12294, 'Failed to create session.'), ('ERR_FAIL_CREATE_MODEL', 12295, 'Could not allocate model state.'), ('ERR_FAIL_INSERT_HOTWORD', 12296, 'Could not insert hot-word.'), ('ERR_FAIL_CLEAR_HOTWORD', 12297, 'Could not clear hot-words.'), ('ERR_FAIL_ERASE_HOTWORD', 12304, 'Could not erase hot-word.'))
+C_UNKNOWN_ERROR_MESSAGE: str = 'Unknown error, please make sure you are using the correct error code.'
 __version__: str = '0.1.0'

@@ -25,7 +25,17 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidAudioError
 
-__all__ = ["AUDIO_EXTENSIONS", "AudioInfo", "AudioSource", "Resampler", "info", "iter_blocks", "load", "source_name"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioInfo",
+    "AudioSource",
+    "Resampler",
+    "as_samples",
+    "info",
+    "iter_blocks",
+    "load",
+    "source_name",
+]
 
 # File name endings the CLI picks up when it walks a directory (what libsndfile decodes).
 AUDIO_EXTENSIONS = frozenset(
@@ -66,6 +76,44 @@ class AudioInfo(NamedTuple):
     def duration(self) -> float:
         """Length in seconds."""
         return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def as_samples(audio: np.ndarray, what: str = "audio") -> np.ndarray:
+    """Caller-supplied mono samples as the core takes them (int16 or float32): the one conversion rule of
+    ``Model.stt``, ``Model.stt_with_metadata``, ``Stream.feed_audio_content`` and ``Model.transcribe_batch``.
+
+    - int16 and float32 arrays pass through without a copy. int16 is DeepSpeech's native format (the front end
+      scales it by 1/32768); float32 samples are on the [-1, 1] scale.
+    - Other real floats (float64, as numpy and ``soundfile.read`` make them; float16) are cast to float32 on
+      the same [-1, 1] scale.
+    - Other integers are PCM at the full scale of their type, as WAV files and ``soundfile.read(dtype=...)`` hold
+      them: signed ``intN`` is divided by 2**(N-1) (int8 by 128, int32 by 2**31, int64 by 2**63; int16 by 32768,
+      which is what the front end does), unsigned ``uintN`` is offset binary, (x - 2**(N-1)) / 2**(N-1) (8-bit
+      WAV is uint8). So an int64 array holding int16-range values is nearly silent: cast it with
+      ``.astype(numpy.int16)`` first.
+
+    Raises TypeError for anything but a numpy array of real numbers (lists, bool, complex, object arrays) and
+    ValueError for an array that is not 1-D. NaN and infinite samples (also float64 values beyond float32's
+    range) are refused by the core with ``InvalidAudioError``.
+    """
+    if not isinstance(audio, np.ndarray):
+        raise TypeError(f"{what} must be a numpy array of mono samples, got {type(audio).__name__}")
+    if audio.ndim != 1:
+        raise ValueError(
+            f"{what} must be a 1-D array of mono samples, got {audio.ndim} dimensions (shape {audio.shape}); "
+            "mix down with audio.mean(axis=1)"
+        )
+    kind = audio.dtype.kind
+    if audio.dtype == np.int16 or audio.dtype == np.float32:
+        return audio
+    if kind == "f":
+        with np.errstate(over="ignore"):  # out-of-range float64 becomes inf, which the core then refuses
+            return audio.astype(np.float32)
+    if kind in "iu":
+        half = float(2 ** (8 * audio.dtype.itemsize - 1))
+        offset = half if kind == "u" else 0.0
+        return ((audio.astype(np.float64) - offset) * (1.0 / half)).astype(np.float32)
+    raise TypeError(f"{what} must be real-valued samples (an integer or float dtype), got dtype {audio.dtype}")
 
 
 def source_name(source: AudioSource) -> str:

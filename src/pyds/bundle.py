@@ -29,13 +29,18 @@ io                          object        IR tensor names, keys exactly: ``featu
                                           ``state_c_out``, ``state_h_out`` (f32 [B, n_cell_dim])
 batch                       1 | "dynamic" whether B may be more than 1
 numerics                    object        ``{"mode": "hybrid_int8" | "f32", "ov_config": {str: str},
-                                          "exact_divide": bool}``: ``ov_config`` are the OpenVINO compile
+                                          "exact_divide": bool, "fast": {...}}`` (``fast`` optional, see
+                                          below): ``ov_config`` are the OpenVINO compile
                                           properties the runtime must pass to compile_model (they decide
                                           the arithmetic); ``exact_divide`` true means: after read_model and
                                           before compile_model, set rt_info key
                                           ``"nonconvertable_divide_0"`` (any value) on every ``Divide``
                                           node, else OpenVINO turns a/b into a*(1/b) and the rounding
-                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``)
+                                          differs from TFLite's (C++: ``op->get_rt_info()[key] = true``).
+                                          ``fast``: ``{"acoustic_model": str, "ov_config": {str: str}}``, the
+                                          IR (same io names and shapes, its .bin beside it) and compile
+                                          properties of ``numerics="fast"``; without it, fast compiles the
+                                          main IR with OpenVINO's defaults
 logits_are_probabilities    bool          the ``logits`` output is already softmax-ed (true for every
                                           DeepSpeech/Coqui export)
 source                      object        ``{"file": str, "format": "tflite"|"pb"|"pbmm"|"checkpoint",
@@ -46,20 +51,23 @@ scorer                      object        optional: ``{"file": str, "alpha": num
                                           (file relative to the bundle)
 =========================== ============= ===================================================================
 
-``Bundle.read`` checks every key and type and raises ``InvalidModelError`` naming the file and the field;
-``Bundle.write`` writes ``pyds.json`` atomically (temp file + rename). Shapes and names are checked against
-the IR by the runtime at load: nothing here is trusted further.
+The rules are checked in one place, the C++ core (``src/cpp/runtime/bundle.cpp``), which the runtime, the C ABI
+and this module all use: ``Bundle.read`` validates through it (every key, type and range; unknown keys are
+errors; the IR files must exist) and raises ``InvalidModelError`` naming the file and the field, and
+``Bundle.to_json``/``Bundle.write`` check what they are about to write the same way. ``Bundle.write`` writes
+``pyds.json`` atomically (temp file + rename). Shapes and names are checked against the IR by the runtime at
+load: nothing here is trusted further. The ``numerics`` record is kept as a dict here: its fields are defined
+once, in the core's table (``kNumericsFields``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _files
+from . import _core, _files
 from .errors import InvalidModelError, ModelNotFoundError
 
 __all__ = ["Bundle", "BUNDLE_FORMAT", "BUNDLE_FILE", "IO_KEYS"]
@@ -67,8 +75,6 @@ __all__ = ["Bundle", "BUNDLE_FORMAT", "BUNDLE_FILE", "IO_KEYS"]
 BUNDLE_FORMAT = "pyds-bundle/1"
 BUNDLE_FILE = "pyds.json"
 IO_KEYS = ("features", "state_c_in", "state_h_in", "logits", "state_c_out", "state_h_out")
-SOURCE_FORMATS = ("tflite", "pb", "pbmm", "checkpoint")
-NUMERICS_MODES = ("hybrid_int8", "f32")
 
 
 @dataclass
@@ -106,7 +112,11 @@ class Bundle:
         data.pop("directory")
         if data["scorer"] is None:
             data.pop("scorer")
-        _validate(data, "<unsaved bundle>")
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidModelError(f"<unsaved bundle>: not representable as JSON ({exc})") from exc
+        _core.check_bundle_text(text, "<unsaved bundle>")
         return data
 
     @property
@@ -123,16 +133,12 @@ class Bundle:
         path = directory / BUNDLE_FILE
         if not path.is_file():
             raise ModelNotFoundError(f"{path}: no such file (not a pyds bundle directory)")
+        _core.check_bundle(str(directory))  # the one validation, shared with the runtime and the C ABI
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidModelError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
-        _validate(data, str(path))
-        bundle = cls(**data, directory=directory)
-        for name in (bundle.acoustic_model, Path(bundle.acoustic_model).with_suffix(".bin").name):
-            if not (directory / name).is_file():
-                raise InvalidModelError(f"{path}: field 'acoustic_model': {directory / name} does not exist")
-        return bundle
+        return cls(**data, directory=directory)
 
     def write(self, directory: str | Path) -> Path:
         """Write pyds.json into ``directory`` atomically; returns its path."""
@@ -141,107 +147,3 @@ class Bundle:
         _files.write_atomic(directory / BUNDLE_FILE, text.encode("utf-8"))
         self.directory = directory
         return directory / BUNDLE_FILE
-
-
-# ---------------------------------------------------------------------------------------------------------
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return (isinstance(v, (int, float))) and not isinstance(v, bool)
-
-
-_CHECKS: dict[str, tuple[str, Any]] = {
-    "format": ("the string 'pyds-bundle/1'", lambda v: v == BUNDLE_FORMAT),
-    "acoustic_model": (
-        "a plain .xml file name",
-        lambda v: isinstance(v, str) and v.endswith(".xml") and Path(v).name == v and v not in (".xml",),
-    ),
-    "sample_rate": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "feature_win_len_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "feature_win_step_ms": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "mfcc_upper_hz": ("a positive number", lambda v: _is_num(v) and v > 0),
-    "n_input": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "n_context": ("a non-negative integer", lambda v: _is_int(v) and v >= 0),
-    "n_steps": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "n_cell_dim": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "alphabet": (
-        "a list of non-empty strings",
-        lambda v: isinstance(v, list) and all(isinstance(s, str) and s for s in v),
-    ),
-    "utf8_mode": ("a boolean", lambda v: isinstance(v, bool)),
-    "beam_width": ("a positive integer", lambda v: _is_int(v) and v > 0),
-    "language": ("a string", lambda v: isinstance(v, str)),
-    "io": (
-        f"an object with exactly the string keys {list(IO_KEYS)}",
-        lambda v: (
-            isinstance(v, dict) and sorted(v) == sorted(IO_KEYS) and all(isinstance(s, str) and s for s in v.values())
-        ),
-    ),
-    "batch": ('1 or "dynamic"', lambda v: (_is_int(v) and v == 1) or v == "dynamic"),
-    "numerics": (
-        f"an object {{'mode': one of {list(NUMERICS_MODES)}, 'ov_config': {{str: str}}, 'exact_divide': bool}}",
-        lambda v: (
-            isinstance(v, dict)
-            and sorted(v) == ["exact_divide", "mode", "ov_config"]
-            and v["mode"] in NUMERICS_MODES
-            and isinstance(v["ov_config"], dict)
-            and isinstance(v["exact_divide"], bool)
-            and all(isinstance(a, str) and isinstance(b, str) for a, b in v["ov_config"].items())
-        ),
-    ),
-    "logits_are_probabilities": ("a boolean", lambda v: isinstance(v, bool)),
-    "source": (
-        f"an object {{'file': str, 'format': one of {list(SOURCE_FORMATS)}, 'sha256': 64 hex}}",
-        lambda v: (
-            isinstance(v, dict)
-            and sorted(v) == ["file", "format", "sha256"]
-            and isinstance(v["file"], str)
-            and v["format"] in SOURCE_FORMATS
-            and isinstance(v["sha256"], str)
-            and re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) is not None
-        ),
-    ),
-    "converter": (
-        "an object {'pyds', 'openvino', 'backend', 'precision', 'graph'} of strings",
-        lambda v: (
-            isinstance(v, dict)
-            and sorted(v) == ["backend", "graph", "openvino", "precision", "pyds"]
-            and all(isinstance(s, str) for s in v.values())
-            and v["backend"] in ("ovc", "mo")
-            and v["precision"] in ("fp32", "int8")
-            and v["graph"] in ("canonical", "frontend")
-        ),
-    ),
-    "scorer": (
-        "an object {'file': str, 'alpha': number, 'beta': number}",
-        lambda v: (
-            isinstance(v, dict)
-            and sorted(v) == ["alpha", "beta", "file"]
-            and isinstance(v["file"], str)
-            and _is_num(v["alpha"])
-            and _is_num(v["beta"])
-        ),
-    ),
-}
-_OPTIONAL = {"scorer"}
-
-
-def _validate(data: Any, where: str) -> None:
-    if not isinstance(data, dict):
-        raise InvalidModelError(f"{where}: the top level must be a JSON object")
-    for key in data:
-        if key not in _CHECKS:
-            raise InvalidModelError(f"{where}: unknown field '{key}'")
-    for key, (expected, ok) in _CHECKS.items():
-        if key not in data:
-            if key in _OPTIONAL:
-                continue
-            raise InvalidModelError(f"{where}: missing field '{key}'")
-        if not ok(data[key]):
-            raise InvalidModelError(f"{where}: field '{key}' must be {expected}, got {data[key]!r:.200}")
-    if data["utf8_mode"] and data["alphabet"]:
-        raise InvalidModelError(f"{where}: field 'alphabet' must be empty when 'utf8_mode' is true")
-    if not data["utf8_mode"] and not data["alphabet"]:
-        raise InvalidModelError(f"{where}: field 'alphabet' is empty")

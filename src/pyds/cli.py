@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from . import audio, formats, models, pipeline
-from .errors import PydsError
+from .errors import InvalidArgumentError, PydsError
 
-__all__ = ["InputFile", "expand_inputs", "main"]
+__all__ = ["InputFile", "ModelOptions", "expand_inputs", "main", "output_paths", "read_file_list"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _GLOB_CHARS = frozenset("*?[")
@@ -42,6 +42,12 @@ def _write_stdout(text: str) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def _write_stderr(text: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr, end="")
 
 
 def _error(message: str) -> None:
@@ -117,8 +123,32 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[InputFile], list[str]]:
     return found, errors
 
 
-def _output_paths(files: Sequence[InputFile], out_dir: Path, ext: str) -> list[Path]:
-    """One output path per input; same-named inputs get -2, -3 ... instead of overwriting each other."""
+def read_file_list(path: str | os.PathLike[str]) -> list[InputFile]:
+    """The inputs of a ``--files-from`` list: one audio file path per line (``-`` reads the list from stdin).
+
+    Blank lines and lines starting with ``#`` are skipped; relative paths are relative to the current directory.
+    Entries are not checked here (a list may name millions of files): a missing one fails when it is opened.
+    Outputs are named after each path relative to the deepest directory holding all of them, so files with the
+    same name in different folders keep apart, as they do for a directory input.
+    """
+    if os.fspath(path) == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    entries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    absolute = [os.path.abspath(os.path.expanduser(e)) for e in entries]
+    if not absolute:
+        return []
+    root = os.path.commonpath([os.path.dirname(a) for a in absolute])
+    return [InputFile(a, e, Path(os.path.relpath(a, root)).with_suffix("")) for e, a in zip(entries, absolute)]
+
+
+def output_paths(files: Sequence[InputFile], out_dir: Path, ext: str) -> list[Path]:
+    """One output path per input; same-named inputs get -2, -3 ... instead of overwriting each other.
+
+    The one naming rule of ``--output-dir``, for the local command and ``--ray`` alike.
+    """
     used: set[Path] = set()
     paths = []
     for f in files:
@@ -132,6 +162,15 @@ def _output_paths(files: Sequence[InputFile], out_dir: Path, ext: str) -> list[P
     return paths
 
 
+_output_paths = output_paths
+
+
+def input_error(exc: BaseException, name: str) -> str:
+    """The message for an input that failed, naming it once (most pyds errors already name their file)."""
+    message = str(exc) or type(exc).__name__
+    return message if name in message else f"{name}: {message}"
+
+
 # -- transcription ----------------------------------------------------------------------------------------
 def _parse_hot_word(text: str) -> tuple[str, float]:
     word, sep, boost = text.rpartition(":")
@@ -143,39 +182,100 @@ def _parse_hot_word(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"hot word must be WORD:BOOST (a number), not {text!r}") from None
 
 
-def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
-    try:
+@dataclass(frozen=True)
+class ModelOptions:
+    """The recognizer ``pyds transcribe``'s model options describe, as plain data.
+
+    Plain data so that it can travel to Ray workers, each of which builds its own ``pyds.Model`` from it
+    (a loaded model is never pickled). ``threads`` is the OpenVINO inference thread count (0 or None: all cores).
+    """
+
+    model: str | None = None
+    scorer: str | None = None
+    no_scorer: bool = False
+    alpha: float | None = None
+    beta: float | None = None
+    hot_words: tuple[tuple[str, float], ...] = ()
+    beam_width: int | None = None
+    device: str | None = None
+    threads: int | None = None
+    numerics: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ModelOptions:
+        """The model options of a parsed ``pyds transcribe`` command line."""
+        return cls(
+            model=args.model,
+            scorer=args.scorer,
+            no_scorer=args.no_scorer,
+            alpha=args.alpha,
+            beta=args.beta,
+            hot_words=tuple(args.hot_word or ()),
+            beam_width=args.beam_width,
+            device=args.device,
+            threads=args.threads,
+            numerics=args.numerics,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model's name in outputs: what was asked for, or the default model's registry name."""
+        return self.model or models.DEFAULT_MODEL
+
+    def load(self, *, progress: bool | None = None) -> Any:
+        """Resolve (fetch and convert on first use) and load the model; raises ``PydsError`` subclasses."""
         import pyds
-    except ImportError as exc:
+
+        bundle = models.resolve(self.model, progress=progress)
+        scorer = self.scorer
+        if scorer is None and not self.no_scorer:
+            scorer = models.resolve_scorer(self.model, progress=progress)
+        # None leaves a setting at pyds.Model's default (defined once, in the core's ModelOptions).
+        kwargs: dict[str, Any] = {
+            "device": self.device,
+            "beam_width": self.beam_width,
+            "threads": self.threads,
+            "numerics": self.numerics,
+        }
+        if scorer is not None:
+            kwargs["scorer"] = str(scorer)
+        if scorer is None and self.alpha is not None:
+            raise InvalidArgumentError("--alpha/--beta need a scorer (--scorer PATH)")
+        if scorer is None and self.hot_words:
+            raise InvalidArgumentError("--hot-word needs a scorer (--scorer PATH)")
+        model = pyds.Model(str(bundle), **kwargs)
+        if self.alpha is not None:
+            model.set_scorer_alpha_beta(self.alpha, self.beta)
+        for word, boost in self.hot_words:
+            model.add_hot_word(word, boost)
+        return model
+
+
+def _load_model(args: argparse.Namespace) -> tuple[Any, str]:
+    options = ModelOptions.from_args(args)
+    try:
+        return options.load(progress=args.progress), options.name
+    except ImportError as exc:  # a broken install: the message names the library that failed to load
         raise _Usage(str(exc)) from exc
-    progress = args.progress
-    bundle = models.resolve(args.model, progress=progress)
-    scorer = args.scorer
-    if scorer is None and not args.no_scorer:
-        scorer = models.resolve_scorer(args.model, progress=progress)
-    kwargs: dict[str, Any] = {
-        "device": args.device,
-        "beam_width": args.beam_width,
-        "threads": args.threads or 0,
-    }
-    if scorer is not None:
-        kwargs["scorer"] = str(scorer)
-    if getattr(args, "numerics", None):
-        kwargs["numerics"] = args.numerics
-    model = pyds.Model(str(bundle), **kwargs)
-    if args.alpha is not None:
-        if scorer is None:
-            raise _Usage("--alpha/--beta need a scorer (--scorer PATH)")
-        model.set_scorer_alpha_beta(args.alpha, args.beta)
-    for word, boost in args.hot_word or []:
-        if scorer is None:
-            raise _Usage("--hot-word needs a scorer (--scorer PATH)")
-        model.add_hot_word(word, boost)
-    return model, (args.model or models.DEFAULT_MODEL)
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[InputFile], list[str]]:
+    """The inputs of ``pyds transcribe``: its arguments, then the ``--files-from`` list; error messages."""
+    files, problems = expand_inputs(args.inputs)
+    if args.files_from is not None:
+        if args.files_from == "-" and "-" in args.inputs:
+            raise _Usage("--files-from - and the input - cannot both read standard input")
+        try:
+            files += read_file_list(args.files_from)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _Usage(f"--files-from {args.files_from}: cannot read the list ({exc})") from exc
+    return files, problems
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    files, problems = expand_inputs(args.inputs)
+    if args.ray is not None:
+        return _cmd_transcribe_ray(args)
+    files, problems = _inputs(args)
     for message in problems:
         _error(message)
     if not files:
@@ -183,6 +283,11 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     out_dir = Path(args.output_dir) if args.output_dir else None
     ext = formats.EXTENSIONS[args.format]
     targets: list[Path | None] = list(_output_paths(files, out_dir, ext)) if out_dir else [None] * len(files)
+    if args.resume:  # skip the inputs whose output is already there
+        kept = [(f, t) for f, t in zip(files, targets) if t is None or not t.exists()]
+        files, targets = [f for f, _ in kept], [t for _, t in kept]
+        if not files:
+            return EXIT_FAILED if problems else EXIT_OK
     model, model_name = _load_model(args)
     failed = len(problems)
     many = len(files) > 1
@@ -216,8 +321,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                     _write_stdout(f"==> {f.display} <==\n{text}" if many else text)
             except pipeline.INPUT_ERRORS as exc:  # this file failed; go on
                 failed += 1
-                message = str(exc)
-                _error(message if f.display in message else f"{f.display}: {message}")
+                _error(input_error(exc, f.display))
             bar.update(1)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -243,6 +347,41 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise _Usage(f"--port must be from 0 to 65535, not {args.port}")
     return server.serve(lambda: _load_model(args)[0], host=args.host, port=args.port, options=options)
+
+
+def _cmd_transcribe_ray(args: argparse.Namespace) -> int:
+    """``pyds transcribe --ray``: the same inputs, options and outputs, computed by actors on a Ray cluster."""
+    if args.ray != "auto" and os.path.exists(args.ray):  # `--ray in/`: argparse took an input for the address
+        raise _Usage(f"--ray took {args.ray!r} for the cluster address: put the inputs before --ray, or --ray=auto")
+    if args.output_dir is None:
+        raise _Usage("--ray writes its outputs and _manifest.jsonl into --output-dir DIR: give one")
+    if "-" in args.inputs:
+        raise _Usage("--ray cannot read standard input (-): the workers open the files themselves")
+    files, problems = _inputs(args)
+    if not files and not problems:
+        raise _Usage("no inputs")
+    try:
+        from . import distributed
+    except ImportError as exc:
+        raise _Usage(f"--ray needs Ray: pip install 'pyds[ray]' ({exc})") from exc
+    report = distributed.run(
+        files,
+        Path(args.output_dir),
+        ModelOptions.from_args(args),
+        formats=[args.format],
+        address=args.ray,
+        workers=args.workers,
+        threads_per_worker=args.threads or 1,
+        resume=args.resume,
+        problems=problems,
+        progress=args.progress,
+    )
+    for row in report.rows:
+        if row["status"] == "error":
+            _error(row["error"])  # the message names the input (input_error)
+    summary = f"pyds: {report.done} transcribed, {report.skipped} skipped, {report.failed} failed"
+    _write_stderr(f"{summary} ({report.manifest})\n")
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 # -- models and version -----------------------------------------------------------------------------------
@@ -367,8 +506,15 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         help="boost (or with a negative number, suppress) a word; repeatable; needs a scorer",
     )
     p.add_argument("--beam-width", type=int, default=None, help="beam width (default: the model's)")
-    p.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
-    p.add_argument("--threads", type=int, default=None, help="inference threads")
+    p.add_argument("--device", default=None, help="OpenVINO device (default: pyds.Model's, CPU)")
+    p.add_argument("--threads", type=int, default=None, help="inference threads (with --ray: per worker)")
+    p.add_argument(
+        "--numerics",
+        choices=["fidelity", "fast"],
+        default=None,
+        help="fidelity (default): transcripts identical to Coqui STT/TFLite; fast: the bundle's graph built for "
+        "speed (about 2x faster acoustic model, accuracy equal within noise, not bit-identical)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,13 +529,31 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transcribe", help="transcribe audio files", description="Transcribe audio files.")
     t.add_argument(
         "inputs",
-        nargs="+",
+        nargs="*",
         metavar="INPUT",
         help="audio file, directory (searched recursively), glob, or - for standard input",
     )
     _add_model_options(t)
     t.add_argument("--format", choices=sorted(formats.FORMATS), default="text", help="output format")
     t.add_argument("--output-dir", default=None, help="write one file per input here (atomically) instead of printing")
+    t.add_argument(
+        "--files-from",
+        metavar="LIST",
+        default=None,
+        help="also transcribe the audio files named in LIST, one path per line (- reads the list from stdin)",
+    )
+    t.add_argument("--resume", action="store_true", help="skip inputs whose output already exists in --output-dir")
+    t.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Ray cluster (default address: auto); needs --output-dir and pip install 'pyds[ray]'",
+    )
+    t.add_argument(
+        "--workers", type=int, default=None, help="with --ray: model actors (default: cluster CPUs / --threads)"
+    )
     _add_progress(t)
     t.set_defaults(func=_cmd_transcribe)
 
@@ -401,7 +565,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Needs the server extra: pip install 'pyds[server]'.",
     )
     _add_model_options(s)
-    s.add_argument("--numerics", choices=["fidelity", "fast"], default=None, help="arithmetic of the acoustic model")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=2700, help="port (default 2700, vosk-server's)")
     s.add_argument(
@@ -441,6 +604,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--beam-width must be a positive integer")
     if getattr(args, "threads", None) is not None and args.threads <= 0:
         parser.error("--threads must be a positive integer")
+    if getattr(args, "workers", None) is not None and args.workers <= 0:
+        parser.error("--workers must be a positive integer")
+    if getattr(args, "workers", None) is not None and args.ray is None:
+        parser.error("--workers goes with --ray")
+    if args.command == "transcribe" and not args.inputs and args.files_from is None:
+        parser.error("give at least one INPUT or --files-from LIST")
+    if getattr(args, "resume", False) and args.output_dir is None:
+        parser.error("--resume needs --output-dir (it skips inputs whose output file exists)")
     if (getattr(args, "alpha", None) is None) != (getattr(args, "beta", None) is None):
         parser.error("--alpha and --beta go together")
     try:

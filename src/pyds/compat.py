@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from . import __version__ as _pyds_version
+from . import _core
 from . import errors as _errors
-from ._files import sha256_file
 from .decoder import Transcript as _Transcript
 from .model import Model as _Model
 from .model import Stream as _Stream
@@ -52,37 +52,13 @@ __all__ = [
 API_VERSION = "1.4.0"
 
 #: Error codes of the C API (DeepSpeech 0.9.3 ``DS_ERR_*`` = Coqui STT 1.4 ``STT_ERR_*``):
-#: name -> (value, message).
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    "ERR_OK": (0x0000, "No error."),
-    "ERR_NO_MODEL": (0x1000, "Missing model information."),
-    "ERR_INVALID_ALPHABET": (0x2000, "Invalid alphabet embedded in model. (Data corruption?)"),
-    "ERR_INVALID_SHAPE": (0x2001, "Invalid model shape."),
-    "ERR_INVALID_SCORER": (0x2002, "Invalid scorer file."),
-    "ERR_MODEL_INCOMPATIBLE": (0x2003, "Incompatible model."),
-    "ERR_SCORER_NOT_ENABLED": (0x2004, "External scorer is not enabled."),
-    "ERR_SCORER_UNREADABLE": (0x2005, "Could not read scorer file."),
-    "ERR_SCORER_INVALID_LM": (0x2006, "Could not recognize language model header in scorer."),
-    "ERR_SCORER_NO_TRIE": (0x2007, "Reached end of scorer file before loading vocabulary trie."),
-    "ERR_SCORER_INVALID_TRIE": (0x2008, "Invalid magic in trie header."),
-    "ERR_SCORER_VERSION_MISMATCH": (0x2009, "Scorer file version does not match expected version."),
-    "ERR_FAIL_INIT_MMAP": (0x3000, "Failed to initialize memory mapped model."),
-    "ERR_FAIL_INIT_SESS": (0x3001, "Failed to initialize the session."),
-    "ERR_FAIL_INTERPRETER": (0x3002, "Interpreter failed."),
-    "ERR_FAIL_RUN_SESS": (0x3003, "Failed to run the session."),
-    "ERR_FAIL_CREATE_STREAM": (0x3004, "Error creating the stream."),
-    "ERR_FAIL_READ_PROTOBUF": (0x3005, "Error reading the proto buffer model file."),
-    "ERR_FAIL_CREATE_SESS": (0x3006, "Failed to create session."),
-    "ERR_FAIL_CREATE_MODEL": (0x3007, "Could not allocate model state."),
-    "ERR_FAIL_INSERT_HOTWORD": (0x3008, "Could not insert hot-word."),
-    "ERR_FAIL_CLEAR_HOTWORD": (0x3009, "Could not clear hot-words."),
-    "ERR_FAIL_ERASE_HOTWORD": (0x3010, "Could not erase hot-word."),
-}
+#: name -> (value, message). Generated from the C headers' one table (``PYDS_FOR_EACH_ERROR`` in stt_types.h).
+ERROR_CODES: dict[str, tuple[int, str]] = {name: (value, message) for name, value, message in _core.C_ERROR_CODES}
 _MESSAGES = {value: message for value, message in ERROR_CODES.values()}
 _CODE = {name: value for name, (value, _) in ERROR_CODES.items()}
-_UNKNOWN = "Unknown error, please make sure you are using the correct error code."
+_UNKNOWN = _core.C_UNKNOWN_ERROR_MESSAGE
 
-AudioLike = Union[np.ndarray, bytes, bytearray, memoryview]
+AudioLike = np.ndarray | bytes | bytearray | memoryview
 
 
 def version() -> str:
@@ -122,17 +98,11 @@ def _model_code(exc: BaseException) -> int:
     return _CODE["ERR_FAIL_CREATE_MODEL"]
 
 
-def _cache_root() -> Path:
-    explicit = os.environ.get("PYDS_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "pyds"
-
-
 def _bundle_for(model_path: str) -> Path:
     """A bundle directory for what DeepSpeech's ``Model()`` accepts: a bundle, or a raw model file converted
-    once into ``<cache>/bundles/sha256-<hex>`` (the layout ``pyds.models`` and the C ABI share)."""
+    once into the model cache by ``pyds.models`` (whose layout and locks the C ABI shares)."""
+    from .models import resolve
+
     path = Path(model_path).expanduser()
     if path.is_dir():
         if (path / "pyds.json").is_file():
@@ -140,25 +110,7 @@ def _bundle_for(model_path: str) -> Path:
         raise _errors.InvalidModelError(f"{path}: a directory without pyds.json is not a pyds model bundle")
     if not path.is_file():
         raise _errors.ModelNotFoundError(f"{path}: no such model file or directory")
-    try:
-        from .models import resolve  # the registry module shares this cache and its locks
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        return Path(resolve(path))
-    final = _cache_root() / "bundles" / f"sha256-{sha256_file(path)}"
-    if (final / "pyds.json").is_file():
-        return final
-    from .convert import convert_model
-
-    final.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        convert_model(path, final, force=final.exists())
-    except _errors.PydsError:
-        if (final / "pyds.json").is_file():  # a concurrent conversion won the race
-            return final
-        raise
-    return final
+    return Path(resolve(path))
 
 
 def _samples(audio: AudioLike) -> np.ndarray:
@@ -304,8 +256,7 @@ class Model:
 
     def __init__(self, model_path: str | os.PathLike[str]) -> None:
         try:
-            self._impl = _Model(_bundle_for(os.fspath(model_path)))
-            self._impl.disable_scorer()  # DeepSpeech models start without a scorer
+            self._impl = _Model(_bundle_for(os.fspath(model_path)), scorer=False)  # DeepSpeech: no scorer yet
         except (_errors.PydsError, OSError) as exc:
             raise DeepSpeechError("CreateModel", _model_code(exc), str(exc)) from exc
 

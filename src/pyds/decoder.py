@@ -11,7 +11,7 @@ last. Frame ``t`` starts at ``t * frame_step_seconds`` (20 ms for DeepSpeech mod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ __all__ = [
     "Word",
     "ctc_beam_search",
     "ctc_greedy",
+    "decoder_options",
+    "words_from_tokens",
 ]
 
 _DEFAULTS = DecoderOptions()
@@ -60,6 +62,37 @@ class Word:
     end_time: float
 
 
+def words_from_tokens(tokens: Sequence[Any], frame_step_seconds: float) -> list[Word]:
+    """The one word rule of pyds (``Transcript.words``, the CLI's outputs): tokens grouped at space tokens.
+
+    A word's text is its tokens' bytes decoded as UTF-8 (so bytes-mode models give whole characters); it starts at
+    its first token's ``start_time`` and ends one frame (``frame_step_seconds``) after its last token's. Tokens
+    need ``start_time`` and ``text_bytes`` (pyds tokens) or ``text``.
+    """
+    words: list[Word] = []
+    current: list[tuple[bytes, float]] = []
+
+    def flush() -> None:
+        if current:
+            words.append(
+                Word(
+                    text=b"".join(raw for raw, _ in current).decode("utf-8", errors="replace"),
+                    start_time=current[0][1],
+                    end_time=current[-1][1] + frame_step_seconds,
+                )
+            )
+            current.clear()
+
+    for token in tokens:
+        raw = getattr(token, "text_bytes", b"") or str(token.text).encode("utf-8")
+        if not raw or raw.isspace():
+            flush()
+        else:
+            current.append((raw, float(token.start_time)))
+    flush()
+    return words
+
+
 @dataclass(frozen=True)
 class Transcript:
     """One decoded beam: its text, its confidence (the beam's final natural-log score, DeepSpeech's
@@ -83,29 +116,9 @@ class Transcript:
 
     @property
     def words(self) -> list[Word]:
-        """Words split at space tokens; start = first token's start_time, end = last token's + one frame."""
-        words: list[Word] = []
-        current: list[Token] = []
-
-        def flush() -> None:
-            if current:
-                raw = b"".join(t.text_bytes for t in current)
-                words.append(
-                    Word(
-                        text=raw.decode("utf-8", errors="replace"),
-                        start_time=current[0].start_time,
-                        end_time=current[-1].start_time + self.frame_step_seconds,
-                    )
-                )
-                current.clear()
-
-        for token in self.tokens:
-            if token.text_bytes == b" ":
-                flush()
-            else:
-                current.append(token)
-        flush()
-        return words
+        """Words split at space tokens (``words_from_tokens``): start = first token's start_time, end = last
+        token's + one frame."""
+        return words_from_tokens(self.tokens, self.frame_step_seconds)
 
     @classmethod
     def _from_core(cls, core: Any, alphabet: Alphabet, frame_step_seconds: float) -> Transcript:
@@ -125,66 +138,76 @@ class Transcript:
         )
 
 
-def _weights(scorer: Any, alpha: float | None, beta: float | None) -> tuple[float | None, float | None]:
-    """Explicit alpha/beta win; else the scorer object's own (if it carries any); else its defaults in C++."""
+#: The fields of ``DecoderOptions`` (the C++ struct's, read from the binding: nothing here repeats them).
+_OPTION_FIELDS = tuple(name for name in dir(DecoderOptions) if not name.startswith("_"))
+
+
+def _settings(options: DecoderOptions | None, scorer: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """``DecoderOptions`` fields by name: ``settings`` (None = unset), else ``options``'s, else the core's defaults;
+    alpha/beta still unset come from the scorer object (if it carries any). Unknown names raise TypeError."""
+    unknown = sorted(set(settings) - set(_OPTION_FIELDS))
+    if unknown:
+        raise TypeError(
+            f"unknown decoder setting(s) {', '.join(unknown)} (DecoderOptions has {', '.join(_OPTION_FIELDS)})"
+        )
+    base = options if options is not None else _DEFAULTS
+    resolved = {}
+    for name in _OPTION_FIELDS:
+        value = settings.get(name)
+        resolved[name] = value if value is not None else getattr(base, name)
     if scorer is not None:
-        if alpha is None:
-            alpha = getattr(scorer, "alpha", None)
-        if beta is None:
-            beta = getattr(scorer, "beta", None)
-    return alpha, beta
+        for name in ("alpha", "beta"):
+            if resolved[name] is None:
+                resolved[name] = getattr(scorer, name, None)
+    return resolved
+
+
+def decoder_options(options: DecoderOptions | None = None, **settings: Any) -> DecoderOptions:
+    """A new ``DecoderOptions``: a copy of ``options`` (default: the core's, i.e. DeepSpeech's defaults) with
+    ``settings`` applied. Settings are its fields (``beam_width``, ``cutoff_prob``, ``cutoff_top_n``,
+    ``num_results``, ``alpha``, ``beta``, ``frame_step_seconds``); a None value keeps the field as it is.
+    Unknown names raise TypeError; values are range-checked by the core when the options are used."""
+    result = DecoderOptions()
+    for name, value in _settings(options, None, settings).items():
+        setattr(result, name, value)
+    return result
 
 
 def ctc_beam_search(
     probs: np.ndarray,
     alphabet: Alphabet,
-    beam_width: int,
+    beam_width: int | None = None,
     *,
-    cutoff_prob: float = _DEFAULTS.cutoff_prob,
-    cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
     scorer: Any = None,
     hot_words: Mapping[str, float] | None = None,
-    num_results: int = _DEFAULTS.num_results,
-    alpha: float | None = None,
-    beta: float | None = None,
-    frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
+    options: DecoderOptions | None = None,
+    **settings: Any,
 ) -> list[Transcript]:
     """Decode softmax posteriors with DeepSpeech's CTC prefix beam search.
 
     Args:
         probs: float32 ``[frames, alphabet.num_classes]`` softmax rows (C-contiguous).
         alphabet: the model's labels; the blank is the last class.
-        beam_width: prefixes kept per frame (DeepSpeech models use 500).
-        cutoff_prob: keep only the most probable classes up to this cumulative probability, in (0, 1].
-        cutoff_top_n: at most this many classes per frame when pruning (DeepSpeech: 40).
+        beam_width: prefixes kept per frame (DeepSpeech models use 500, the default).
         scorer: an optional ``Scorer`` (KenLM + vocabulary) fused into the search.
         hot_words: ``{word: boost}`` added to the LM log-probability of those words (needs a scorer).
-        num_results: how many transcripts to return at most, best first.
-        alpha, beta: LM weight and word bonus; None = the scorer's defaults.
-        frame_step_seconds: time between frames, for ``start_time``.
+        options: a ``DecoderOptions`` (default: DeepSpeech's settings, defined once in the core).
+        settings: ``DecoderOptions`` fields replacing those of ``options`` (see ``decoder_options``):
+            ``cutoff_prob`` (keep the most probable classes up to this cumulative probability, in (0, 1]),
+            ``cutoff_top_n`` (at most this many classes per frame), ``num_results`` (transcripts returned at
+            most, best first), ``alpha``/``beta`` (LM weight and word bonus; None = the scorer's),
+            ``frame_step_seconds`` (time between frames, for ``start_time``).
 
     Returns:
         Up to ``num_results`` transcripts, best first (fewer when fewer beams are alive).
 
     Raises:
-        TypeError: probs is not float32.
+        TypeError: probs is not float32, or an unknown setting.
         pyds.errors.InvalidArgumentError: wrong shape or class count, NaN/negative values, bad settings.
     """
-    alpha, beta = _weights(scorer, alpha, beta)
-    results = _core.ctc_beam_search(
-        probs,
-        alphabet,
-        beam_width,
-        cutoff_prob=cutoff_prob,
-        cutoff_top_n=cutoff_top_n,
-        scorer=scorer,
-        hot_words=dict(hot_words or {}),
-        num_results=num_results,
-        alpha=alpha,
-        beta=beta,
-        frame_step_seconds=frame_step_seconds,
-    )
-    return [Transcript._from_core(r, alphabet, frame_step_seconds) for r in results]
+    resolved = _settings(options, scorer, {**settings, "beam_width": beam_width})
+    results = _core.ctc_beam_search(probs, alphabet, scorer=scorer, hot_words=dict(hot_words or {}), **resolved)
+    return [Transcript._from_core(r, alphabet, resolved["frame_step_seconds"]) for r in results]
 
 
 def ctc_greedy(
@@ -204,39 +227,25 @@ class CtcBeamSearch:
 
     Feeding an utterance in any chunking gives the same result as ``ctc_beam_search`` on all of it.
     ``decode`` does not change the state, so intermediate results cost no accuracy. The GIL is released
-    while it computes; one search must not be used from two threads at once (use one per stream).
+    while it computes. Threads may share one search: its calls run one at a time, each waiting for the
+    other's to finish (with the GIL released); what the search sees is the chunks in the order they got in.
     """
 
     def __init__(
         self,
         alphabet: Alphabet,
-        beam_width: int = _DEFAULTS.beam_width,
+        beam_width: int | None = None,
         *,
-        cutoff_prob: float = _DEFAULTS.cutoff_prob,
-        cutoff_top_n: int = _DEFAULTS.cutoff_top_n,
         scorer: Any = None,
         hot_words: Mapping[str, float] | None = None,
-        num_results: int = _DEFAULTS.num_results,
-        alpha: float | None = None,
-        beta: float | None = None,
-        frame_step_seconds: float = _DEFAULTS.frame_step_seconds,
+        options: DecoderOptions | None = None,
+        **settings: Any,
     ) -> None:
         """Set up a search; the arguments mean what they mean in ``ctc_beam_search``."""
-        alpha, beta = _weights(scorer, alpha, beta)
+        resolved = _settings(options, scorer, {**settings, "beam_width": beam_width})
         self._alphabet = alphabet
-        self._step = frame_step_seconds
-        self._core = _core.CtcBeamSearch(
-            alphabet,
-            beam_width,
-            cutoff_prob=cutoff_prob,
-            cutoff_top_n=cutoff_top_n,
-            scorer=scorer,
-            hot_words=dict(hot_words or {}),
-            num_results=num_results,
-            alpha=alpha,
-            beta=beta,
-            frame_step_seconds=frame_step_seconds,
-        )
+        self._step = resolved["frame_step_seconds"]
+        self._core = _core.CtcBeamSearch(alphabet, scorer=scorer, hot_words=dict(hot_words or {}), **resolved)
 
     def next(self, probs: np.ndarray) -> None:
         """Feed float32 softmax rows ``[frames, num_classes]``; a bad chunk raises and changes nothing."""

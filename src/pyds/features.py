@@ -10,4 +10,9 @@ from __future__ import annotations
 
 from ._core import FeatureOptions, FeatureStream, context_windows, mfcc
 
-__all__ = ["FeatureOptions", "FeatureStream", "context_windows", "mfcc"]
+__all__ = ["FRAME_SECONDS", "FeatureOptions", "FeatureStream", "context_windows", "mfcc"]
+
+#: Seconds between two feature frames (= acoustic-model timesteps) of the default front end: 20 ms, the C++
+#: default ``FeatureOptions.window_step_ms``. Where a model is at hand its own step wins: ``Model`` results carry it
+#: as ``Transcript.frame_step_seconds`` (from the bundle's ``feature_win_step_ms``).
+FRAME_SECONDS: float = FeatureOptions().window_step_ms / 1000.0

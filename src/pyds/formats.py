@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import _files
+from .decoder import words_from_tokens
 from .errors import InvalidArgumentError
+from .features import FRAME_SECONDS
 
 __all__ = [
     "FORMATS",
@@ -41,8 +43,6 @@ MAX_LINES = 2
 MAX_CUE_SECONDS = 7.0
 # A pause this long between two words starts a new cue even when the text would still fit.
 CUE_GAP_SECONDS = 1.0
-# The duration of one acoustic-model frame (the feature step): what a single token lasts at least.
-FRAME_SECONDS = 0.02
 
 
 @dataclass
@@ -113,38 +113,6 @@ def _attr(obj: Any, *names: str) -> Any:
     return None
 
 
-def words_from_tokens(tokens: Sequence[TokenResult], end: float) -> list[WordResult]:
-    """Group character tokens into words at spaces; a word ends where the next token starts.
-
-    The last token of a word gets one frame, or runs to the following token if that is sooner; the last
-    word of the segment cannot run past ``end``.
-    """
-    words: list[WordResult] = []
-    current: list[TokenResult] = []
-
-    def close(next_start: float) -> None:
-        if not current:
-            return
-        text = "".join(t.text for t in current).strip()
-        if text:
-            start = current[0].start_time
-            stop = (
-                min(current[-1].start_time + FRAME_SECONDS, next_start)
-                if next_start > start
-                else (current[-1].start_time + FRAME_SECONDS)
-            )
-            words.append(WordResult(text, start, max(stop, start)))
-        current.clear()
-
-    for token in tokens:
-        if token.text.isspace() or token.text == "":
-            close(token.start_time)
-        else:
-            current.append(token)
-    close(end)
-    return words
-
-
 def segment_from_transcript(
     transcript: Any, offset: float, end: float, *, frame_seconds: float = FRAME_SECONDS
 ) -> SegmentResult:
@@ -152,25 +120,23 @@ def segment_from_transcript(
 
     ``transcript`` has ``text``, ``confidence`` and ``tokens`` (each ``text``, ``timestep``, ``start_time``
     relative to its audio), and optionally ``words`` (each ``text`` and ``start``/``end`` or
-    ``start_time``/``end_time``); words are derived from the tokens when it has none.
+    ``start_time``/``end_time``) and ``frame_step_seconds`` (the model's step, which then replaces
+    ``frame_seconds``). Words come from the tokens by ``pyds.decoder.words_from_tokens`` when it has none; no word
+    runs past ``end``.
     """
+    frame_seconds = float(_attr(transcript, "frame_step_seconds") or frame_seconds)
     frame_offset = int(round(offset / frame_seconds))
     tokens = [
         TokenResult(str(t.text), int(t.timestep) + frame_offset, float(t.start_time) + offset)
         for t in (_attr(transcript, "tokens") or [])
     ]
     raw_words = _attr(transcript, "words")
-    if raw_words:
-        words = [
-            WordResult(
-                str(w.text),
-                float(_attr(w, "start", "start_time")) + offset,
-                float(_attr(w, "end", "end_time")) + offset,
-            )
-            for w in raw_words
-        ]
-    else:
-        words = words_from_tokens(tokens, end)
+    if raw_words is None:
+        raw_words = words_from_tokens(_attr(transcript, "tokens") or [], frame_seconds)
+    words = []
+    for w in raw_words:
+        start = min(float(_attr(w, "start", "start_time")) + offset, end)
+        words.append(WordResult(str(w.text), start, max(start, min(float(_attr(w, "end", "end_time")) + offset, end))))
     return SegmentResult(offset, end, str(transcript.text), float(transcript.confidence), words, tokens)
 
 

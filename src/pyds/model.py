@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from . import _core, formats
+from .audio import as_samples
 from .decoder import Transcript
 from .errors import InvalidAudioError, ModelNotFoundError
 
@@ -32,7 +33,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 class Stream:
     """One utterance fed incrementally (DeepSpeech's streaming API). Create with ``Model.create_stream()``.
 
-    ``feed_audio_content`` takes int16/float32 mono chunks of any size at the model's rate;
+    ``feed_audio_content`` takes mono chunks of any size at the model's rate (any real dtype, see
+    ``pyds.audio.as_samples``);
     ``intermediate_decode`` reads the current best result without changing anything; ``finish_stream``
     flushes the buffered audio and returns the final result, after which the stream is finished (``reset``
     starts a new utterance). One thread at a time per stream; streams of one model run in parallel.
@@ -43,8 +45,9 @@ class Stream:
         self._model = model
 
     def feed_audio_content(self, chunk: np.ndarray) -> None:
-        """Feed samples (int16 or float32 mono at the model's sample rate)."""
-        self._core.feed_audio_content(chunk)
+        """Feed mono samples at the model's sample rate (int16, float32 in [-1, 1], or any real dtype converted
+        by ``pyds.audio.as_samples``)."""
+        self._core.feed_audio_content(as_samples(chunk, "chunk"))
 
     def intermediate_decode(self) -> str:
         """The best transcript of the audio decoded so far (audio still buffered is not included)."""
@@ -107,43 +110,63 @@ class Model:
 
     ``model`` is a registry name (``pyds models list``), a bundle directory made by ``pyds-convert``, or a raw
     ``.tflite``/``.pb``/``.pbmm`` file (converted once and cached, keyed by its sha256). ``scorer`` is a
-    ``.scorer`` path (or a ``pyds.decoder.Scorer``); the bundle's own scorer is used when it has one and
-    ``scorer`` is None. The model is immutable and thread-safe: create one stream per utterance (and thread).
+    ``.scorer`` path (or a ``pyds.decoder.Scorer``); when ``scorer`` is None the bundle's own scorer is
+    enabled with its alpha/beta (if it has one), and ``scorer=False`` starts without any.
+
+    Thread safety: one model may be used from any number of threads (create one stream per utterance and
+    thread). Its network, alphabet and bundle never change, but it is not immutable as a whole: the decoder
+    settings (``beam_width``, the scorer and its alpha/beta, hot words) are defaults that any thread may change
+    at any time. Every stream, and every ``stt``/``transcribe_batch`` call, copies them when it starts: a change
+    reaches what starts afterwards, never what is running. Threads that share a model share its settings, so set
+    them before sharing it (or use one ``Model`` per set of settings).
+
+    With ``batch_streams`` (the default), streams fed at the same time from different threads share batched
+    inference: the model's scheduler runs their ready chunks as the rows of one request, and each stream's
+    results are identical to running it alone. ``batch_streams=False`` runs every stream on its own batch-1
+    requests in the feeding thread.
+
+    ``device``, ``numerics``, ``threads``, ``beam_width`` and ``batch_streams`` left None take the core's defaults, defined once in
+    ``ModelOptions`` (pyds/model.hpp): device "CPU", numerics "fidelity" (the bundle's arithmetic; "fast" = the
+    bundle's graph built for speed), OpenVINO's choice of threads, the bundle's beam width, batched live streams on.
     """
 
     def __init__(
         self,
         model: PathLike | None = None,
         *,
-        device: str = "CPU",
+        device: str | None = None,
         beam_width: int | None = None,
         scorer: Any = None,
         cache_dir: PathLike | None = None,
-        numerics: str = "fidelity",
-        threads: int = 0,
+        numerics: str | None = None,
+        threads: int | None = None,
+        batch_streams: bool | None = None,
     ) -> None:
         bundle_dir = _resolve_bundle(model, cache_dir)
         compiled_cache = Path(cache_dir) / "compiled" if cache_dir is not None else None
         if compiled_cache is not None:
             compiled_cache.mkdir(parents=True, exist_ok=True)
+        options = {
+            "device": device,
+            "threads": threads,
+            "numerics": numerics,
+            "beam_width": beam_width,
+            "batch_streams": batch_streams,
+        }
         self._core = _core.Model(
             str(bundle_dir),
-            device=device,
             cache_dir=str(compiled_cache) if compiled_cache else "",
-            threads=threads,
-            numerics=numerics,
-            beam_width=beam_width or 0,
+            bundled_scorer=scorer is None,  # the core enables the bundle's own scorer (with its alpha/beta)
+            **{name: value for name, value in options.items() if value is not None},  # None: the core's default
         )
         self._bundle_dir = bundle_dir
         manifest = self.bundle
-        self._dynamic_batch = manifest.batch == "dynamic"
+        self._dynamic_batch = self._core.batchable
         self._engines: dict[int | None, _core.BatchEngine] = {}
         self._engines_lock = threading.Lock()
         self._frame_step = manifest.feature_win_step_ms / 1000.0
-        if scorer is not None:
+        if scorer is not None and scorer is not False:
             self.enable_scorer(scorer)
-        elif manifest.scorer:
-            self.enable_scorer(self._core.bundled_scorer, manifest.scorer["alpha"], manifest.scorer["beta"])
 
     # --- facts -------------------------------------------------------------------------------------------
     @property
@@ -178,18 +201,29 @@ class Model:
         return self._bundle_dir
 
     @property
+    def batch_streams(self) -> bool:
+        """True when streams share batched inference (false when turned off or the bundle has a fixed batch of 1)."""
+        return self._core.batch_streams
+
+    @property
     def numerics(self) -> str:
         """The arithmetic in use: the bundle's (``hybrid_int8`` / ``f32``) or ``fast``."""
         return self._core.numerics
 
     # --- recognition ---------------------------------------------------------------------------------------
     def stt(self, audio: np.ndarray) -> str:
-        """Transcribe int16 or float32 mono samples at ``sample_rate``; returns the best transcript."""
-        return self._core.stt(audio)
+        """Transcribe mono samples at ``sample_rate``; returns the best transcript.
+
+        ``audio`` is int16 (DeepSpeech's format), float32/float64 in [-1, 1], or any real dtype: see
+        ``pyds.audio.as_samples`` for the one conversion rule and its errors.
+        """
+        return self._core.stt(as_samples(audio))
 
     def stt_with_metadata(self, audio: np.ndarray, num_results: int = 1) -> list[Transcript]:
-        """The ``num_results`` best transcripts (``pyds.decoder.Transcript``: text, confidence, tokens)."""
-        return self._transcripts(self._core.stt_with_metadata(audio, num_results))
+        """The ``num_results`` best transcripts (``pyds.decoder.Transcript``: text, confidence, tokens).
+
+        ``audio`` as for ``stt``."""
+        return self._transcripts(self._core.stt_with_metadata(as_samples(audio), num_results))
 
     def create_stream(self) -> Stream:
         """A new streaming recognizer: ``feed_audio_content``, ``intermediate_decode``, ``finish_stream``."""
@@ -200,7 +234,7 @@ class Model:
 
     def compute_probabilities(self, audio: np.ndarray) -> np.ndarray:
         """Per-timestep class probabilities [T, classes] of the acoustic model (what the decoder sees)."""
-        return self._core.compute_probabilities(audio)
+        return self._core.compute_probabilities(as_samples(audio))
 
     def transcribe_batch(
         self, audios: Sequence[np.ndarray], num_results: int = 1, *, batch_size: int | None = None
@@ -209,12 +243,12 @@ class Model:
 
         The utterances run in lockstep as the rows of one batched inference (``batch_size`` rows, 16 by
         default; a row is refilled as soon as its utterance ends) while decoder threads run each row's beam
-        search, so the results are identical to ``stt_with_metadata`` one at a time. Each item is int16 or
-        float32 mono at ``sample_rate``. Returns, in input order, one ``Transcript`` per item when
-        ``num_results`` is 1, else the list of its ``num_results`` best transcripts. Bundles converted with a
-        fixed batch of 1 fall back to one stream at a time.
+        search, so the results are identical to ``stt_with_metadata`` one at a time. Each item is mono at
+        ``sample_rate``, converted as for ``stt`` (``pyds.audio.as_samples``). Returns, in input order, one
+        ``Transcript`` per item when ``num_results`` is 1, else the list of its ``num_results`` best
+        transcripts. Bundles converted with a fixed batch of 1 fall back to one stream at a time.
         """
-        items = list(audios)
+        items = [as_samples(a, f"audios[{i}]") for i, a in enumerate(audios)]
         if not self._dynamic_batch:
             results = [self._core.stt_with_metadata(a, num_results) for a in items]
         else:

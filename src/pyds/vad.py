@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import InvalidArgumentError, InvalidAudioError
+from .features import FRAME_SECONDS
 
 __all__ = ["Segment", "Segmenter", "VadOptions", "VoiceActivityDetector", "segments", "split"]
 
@@ -31,7 +32,7 @@ __all__ = ["Segment", "Segmenter", "VadOptions", "VoiceActivityDetector", "segme
 class VadOptions:
     """Detector settings; times in seconds."""
 
-    frame: float = 0.02  # analysis frame (the model's feature step)
+    frame: float = FRAME_SECONDS  # analysis frame: the models' feature step (pyds.features.FRAME_SECONDS)
     threshold_db: float = 12.0  # voiced = this far above the noise floor
     absolute_floor_db: float = -65.0  # never voiced below this (dBFS)
     floor_rise_db_per_s: float = 3.0  # how fast the floor may climb in non-speech frames

@@ -64,7 +64,9 @@ std::vector<Transcript> best_one(std::vector<Transcript> results) {
 
 int load_into(const std::string& bundle_dir, ModelState** retval) {
   auto state = std::make_unique<ModelState>();
-  state->model = Model::load(bundle_dir);
+  ModelOptions options;
+  options.bundled_scorer = false;  // as in DeepSpeech: no scorer until *_EnableExternalScorer
+  state->model = Model::load(bundle_dir, options);
   *retval = state.release();
   return kOk;
 }

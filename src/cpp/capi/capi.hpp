@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pyds/c/deepspeech.h"
 #include "pyds/c/stt_types.h"
 #include "pyds/decoder.hpp"
 #include "pyds/model.hpp"
@@ -28,31 +29,31 @@ struct StreamingState {
 namespace pyds {
 namespace __attribute__((visibility("hidden"))) capi {
 
-// The error codes (identical numbers in DeepSpeech 0.9 and Coqui STT 1.4).
+// The error codes, named for this layer; the numbers come from the one table (stt_types.h).
 enum Code : int {
-  kOk = 0x0000,
-  kNoModel = 0x1000,
-  kInvalidAlphabet = 0x2000,
-  kInvalidShape = 0x2001,
-  kInvalidScorer = 0x2002,
-  kModelIncompatible = 0x2003,
-  kScorerNotEnabled = 0x2004,
-  kScorerUnreadable = 0x2005,
-  kScorerInvalidLm = 0x2006,
-  kScorerNoTrie = 0x2007,
-  kScorerInvalidTrie = 0x2008,
-  kScorerVersionMismatch = 0x2009,
-  kFailInitMmap = 0x3000,
-  kFailInitSess = 0x3001,
-  kFailInterpreter = 0x3002,
-  kFailRunSess = 0x3003,
-  kFailCreateStream = 0x3004,
-  kFailReadProtobuf = 0x3005,
-  kFailCreateSess = 0x3006,
-  kFailCreateModel = 0x3007,
-  kFailInsertHotword = 0x3008,
-  kFailClearHotword = 0x3009,
-  kFailEraseHotword = 0x3010,
+  kOk = DS_ERR_OK,
+  kNoModel = DS_ERR_NO_MODEL,
+  kInvalidAlphabet = DS_ERR_INVALID_ALPHABET,
+  kInvalidShape = DS_ERR_INVALID_SHAPE,
+  kInvalidScorer = DS_ERR_INVALID_SCORER,
+  kModelIncompatible = DS_ERR_MODEL_INCOMPATIBLE,
+  kScorerNotEnabled = DS_ERR_SCORER_NOT_ENABLED,
+  kScorerUnreadable = DS_ERR_SCORER_UNREADABLE,
+  kScorerInvalidLm = DS_ERR_SCORER_INVALID_LM,
+  kScorerNoTrie = DS_ERR_SCORER_NO_TRIE,
+  kScorerInvalidTrie = DS_ERR_SCORER_INVALID_TRIE,
+  kScorerVersionMismatch = DS_ERR_SCORER_VERSION_MISMATCH,
+  kFailInitMmap = DS_ERR_FAIL_INIT_MMAP,
+  kFailInitSess = DS_ERR_FAIL_INIT_SESS,
+  kFailInterpreter = DS_ERR_FAIL_INTERPRETER,
+  kFailRunSess = DS_ERR_FAIL_RUN_SESS,
+  kFailCreateStream = DS_ERR_FAIL_CREATE_STREAM,
+  kFailReadProtobuf = DS_ERR_FAIL_READ_PROTOBUF,
+  kFailCreateSess = DS_ERR_FAIL_CREATE_SESS,
+  kFailCreateModel = DS_ERR_FAIL_CREATE_MODEL,
+  kFailInsertHotword = DS_ERR_FAIL_INSERT_HOTWORD,
+  kFailClearHotword = DS_ERR_FAIL_CLEAR_HOTWORD,
+  kFailEraseHotword = DS_ERR_FAIL_ERASE_HOTWORD,
 };
 
 // The message of a code, or the unknown-code message. Never NULL.

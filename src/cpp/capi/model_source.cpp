@@ -1,8 +1,6 @@
 // *_CreateModel's model argument: a pyds bundle directory is used as it is; a raw DeepSpeech/Coqui model
-// file (.tflite, .pb, .pbmm) is converted once into the cache that pyds.models uses as well,
-//   <cache>/bundles/sha256-<hex of the file>/      (cache = $PYDS_CACHE_DIR | $XDG_CACHE_HOME/pyds | ~/.cache/pyds)
-// under the same lock file (<cache>/locks/bundle--sha256-<hex>.lock), so C programs and Python share
-// conversions. The converter is Python (pyds.convert): it runs as `<python> -m pyds.convert.cli SRC -o DIR`,
+// file (.tflite, .pb, .pbmm) is converted once into the cache that pyds.models uses as well (the layout and
+// its lock files are defined once, in common/model_cache.hpp), so C programs and Python share conversions. The converter is Python (pyds.convert): it runs as `<python> -m pyds.convert.cli SRC -o DIR`,
 // which writes the bundle atomically. <python> is $PYDS_PYTHON, else the python3 of the environment libpyds
 // is installed in (<prefix>/bin/python3 for <prefix>/lib/pythonX.Y/site-packages/pyds/libpyds.so), else
 // python3 from PATH.
@@ -22,6 +20,7 @@
 
 #include "capi/capi.hpp"
 #include "capi/sha256.hpp"
+#include "common/model_cache.hpp"
 #include "pyds/errors.hpp"
 
 extern char** environ;
@@ -59,10 +58,9 @@ void make_dirs(const std::string& dir) {
 }
 
 std::string cache_root() {
-  if (!env("PYDS_CACHE_DIR").empty()) return env("PYDS_CACHE_DIR");
-  if (!env("XDG_CACHE_HOME").empty()) return env("XDG_CACHE_HOME") + "/pyds";
-  if (!env("HOME").empty()) return env("HOME") + "/.cache/pyds";
-  throw CodedError(kFailReadProtobuf, "no cache directory for converted models: set PYDS_CACHE_DIR");
+  const std::string root = model_cache::root();
+  if (root.empty()) throw CodedError(kFailReadProtobuf, "no cache directory for converted models: set PYDS_CACHE_DIR");
+  return root;
 }
 
 // The directory this library was loaded from (dladdr of one of its own functions).
@@ -143,13 +141,14 @@ std::string last_line(std::string text) {
 }
 
 std::string convert_cached(const std::string& source) {
-  const std::string key = "sha256-" + sha256_file(source);
+  const std::string key = model_cache::source_key(sha256_file(source));
   const std::string root = cache_root();
-  const std::string bundle = root + "/bundles/" + key;
+  const std::string bundle = model_cache::bundle_dir(root, key);
   if (is_bundle(bundle)) return bundle;
-  make_dirs(root + "/bundles");
-  make_dirs(root + "/locks");
-  const FileLock lock(root + "/locks/bundle--" + key + ".lock");
+  const std::string lock_path = model_cache::bundle_lock(root, key);
+  make_dirs(parent(bundle));
+  make_dirs(parent(lock_path));
+  const FileLock lock(lock_path);
   if (is_bundle(bundle)) return bundle;  // converted by another process while this one waited
 
   const std::string python = python_interpreter();

@@ -20,7 +20,7 @@ const char* message_of(int code) {
   case VALUE: return MESSAGE;
     DS_FOR_EACH_ERROR(PYDS_CAPI_MESSAGE)
 #undef PYDS_CAPI_MESSAGE
-    default: return "Unknown error, please make sure you are using the correct error code.";
+    default: return PYDS_UNKNOWN_ERROR_MESSAGE;
   }
 }
 

@@ -3,7 +3,6 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <sstream>
 
 #include "pyds/errors.hpp"
 

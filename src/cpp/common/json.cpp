@@ -1,7 +1,8 @@
 #include "common/json.hpp"
 
+#include "common/numbers.hpp"
+
 #include <cmath>
-#include <cstdlib>
 #include <stdexcept>
 
 namespace pyds::json {
@@ -160,12 +161,11 @@ class Parser {
     if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
     while (pos_ < text_.size() && std::string_view("0123456789.eE+-").find(text_[pos_]) != std::string_view::npos) ++pos_;
     if (pos_ == start) fail("unexpected character");
-    const std::string token(text_.substr(start, pos_ - start));
-    char* end = nullptr;
-    const double v = std::strtod(token.c_str(), &end);
-    if (end != token.c_str() + token.size() || !std::isfinite(v)) {
+    const std::string_view token = text_.substr(start, pos_ - start);
+    double v = 0;
+    if (token.front() == '+' || !numbers::parse(token, v) || !std::isfinite(v)) {  // JSON has no leading '+'
       pos_ = start;
-      fail("bad number '" + token + "'");
+      fail("bad number '" + std::string(token) + "'");
     }
     return v;
   }

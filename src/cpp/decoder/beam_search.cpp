@@ -15,6 +15,7 @@
 #include <limits>
 #include <string>
 
+#include "common/numbers.hpp"
 #include "decoder/frame_classes.hpp"
 #include "decoder/lm_context.hpp"
 #include "decoder/prefix_pool.hpp"
@@ -69,13 +70,13 @@ struct Candidate {
 void DecoderOptions::validate() const {
   if (beam_width == 0) throw_error(ErrorKind::InvalidArgument, "beam_width must be at least 1, got 0");
   if (!(cutoff_prob > 0.0 && cutoff_prob <= 1.0))
-    throw_error(ErrorKind::InvalidArgument, "cutoff_prob must be in (0, 1], got " + std::to_string(cutoff_prob));
+    throw_error(ErrorKind::InvalidArgument, "cutoff_prob must be in (0, 1], got " + numbers::format(cutoff_prob));
   if (cutoff_top_n == 0) throw_error(ErrorKind::InvalidArgument, "cutoff_top_n must be at least 1, got 0");
   if (num_results == 0) throw_error(ErrorKind::InvalidArgument, "num_results must be at least 1, got 0");
   if (alpha && !std::isfinite(*alpha)) throw_error(ErrorKind::InvalidArgument, "alpha must be finite");
   if (beta && !std::isfinite(*beta)) throw_error(ErrorKind::InvalidArgument, "beta must be finite");
   if (!(frame_step_seconds > 0.0) || !std::isfinite(frame_step_seconds))
-    throw_error(ErrorKind::InvalidArgument, "frame_step_seconds must be positive, got " + std::to_string(frame_step_seconds));
+    throw_error(ErrorKind::InvalidArgument, "frame_step_seconds must be positive, got " + numbers::format(frame_step_seconds));
 }
 
 struct CtcBeamSearch::Impl {

@@ -1,5 +1,7 @@
 #include "lm/arpa_model.hpp"
 
+#include "common/numbers.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -61,16 +63,6 @@ void split(std::string_view line, std::vector<std::string_view>& out) {
     while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
     if (i > start) out.push_back(line.substr(start, i - start));
   }
-}
-
-bool parse_float(std::string_view token, float& value) {
-  char buf[64];
-  if (token.empty() || token.size() >= sizeof buf) return false;
-  std::memcpy(buf, token.data(), token.size());
-  buf[token.size()] = '\0';
-  char* end = nullptr;
-  value = std::strtof(buf, &end);
-  return end == buf + token.size();
 }
 
 bool parse_count(std::string_view token, std::uint64_t& value) {
@@ -138,9 +130,9 @@ ArpaModel::ArpaModel(const ByteView& text) {
       if (fields.size() != n + 1 && !(n < order_ && fields.size() == n + 2))
         lines.fail("expected a " + std::to_string(n) + "-gram line (prob, words, optional backoff)");
       Weights w{0.0f, 0.0f};
-      if (!parse_float(fields[0], w.prob)) lines.fail("bad probability '" + printable(fields[0]) + "'");
+      if (!numbers::parse(fields[0], w.prob)) lines.fail("bad probability '" + printable(fields[0]) + "'");
       if (w.prob > 0.0f) lines.fail("positive log probability");
-      if (fields.size() == n + 2 && !parse_float(fields[n + 1], w.backoff))
+      if (fields.size() == n + 2 && !numbers::parse(fields[n + 1], w.backoff))
         lines.fail("bad backoff '" + printable(fields[n + 1]) + "'");
       if (w.backoff == 0.0f) w.backoff = -0.0f;  // "never extends" until a longer n-gram uses it as context
       w.prob = bits_float(float_bits(w.prob) | kSign);  // independent left until a longer n-gram says otherwise

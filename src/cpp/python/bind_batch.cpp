@@ -24,6 +24,25 @@ void bind_batch(py::module_& m) {
       .def_property_readonly("batch_size", &BatchEngine::batch_size)
       .def_property_readonly("decoder_threads", &BatchEngine::decoder_threads)
       .def(
+          "last_run_stats",
+          [](BatchEngine& engine) {
+            BatchStats s;
+            {
+              py::gil_scoped_release release;
+              s = engine.last_run_stats();
+            }
+            py::dict d;
+            d["inference_s"] = s.inference_s;
+            d["features_s"] = s.features_s;
+            d["waiting_s"] = s.waiting_s;
+            d["total_s"] = s.total_s;
+            d["requests"] = s.requests;
+            d["rows"] = s.rows;
+            return d;
+          },
+          "The profile of the last run: seconds in inference, features and waiting for the decoders, wall "
+          "seconds, requests and rows.")
+      .def(
           "run",
           [](BatchEngine& engine, const py::sequence& audios, std::size_t num_results) {
             // The arrays stay referenced by `keep` while the engine reads them without the GIL.

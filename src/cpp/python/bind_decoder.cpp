@@ -198,11 +198,14 @@ void bind_decoder(py::module_& m) {
       "bos, eos)) for the C++ search (private; slow: every call takes the GIL).")
       .def(py::init<py::object>(), py::arg("impl"));
 
-  py::class_<CtcBeamSearch>(m, "CtcBeamSearch", "Streaming CTC beam search: feed chunks with next(), decode() any time.")
+  using LockedSearch = Locked<CtcBeamSearch>;
+  py::class_<LockedSearch>(m, "CtcBeamSearch",
+                           "Streaming CTC beam search: feed chunks with next(), decode() any time. Threads may share "
+                           "one: their calls run one at a time (each waits for the other's, with the GIL released).")
       .def(py::init([](const Alphabet& alphabet, long long beam_width, double cutoff_prob, long long cutoff_top_n,
                        const py::object& scorer, const HotWords& hot_words, long long num_results,
                        std::optional<double> alpha, std::optional<double> beta, double frame_step_seconds) {
-             return std::make_unique<CtcBeamSearch>(
+             return std::make_unique<LockedSearch>(
                  alphabet,
                  make_options(count_arg(beam_width, "beam_width"), cutoff_prob, count_arg(cutoff_top_n, "cutoff_top_n"),
                               count_arg(num_results, "num_results"), alpha, beta, frame_step_seconds),
@@ -215,26 +218,32 @@ void bind_decoder(py::module_& m) {
            py::arg("frame_step_seconds") = defaults.frame_step_seconds)
       .def(
           "next",
-          [](CtcBeamSearch& self, const py::array& probs) {
+          [](LockedSearch& self, const py::array& probs) {
             std::size_t n_frames = 0;
-            const float* data = probs_view(probs, self.alphabet().num_classes(), n_frames);
-            py::gil_scoped_release release;
-            self.next(data, n_frames);
+            const float* data = probs_view(probs, self.fixed().alphabet().num_classes(), n_frames);
+            self.locked([&](CtcBeamSearch& search) { search.next(data, n_frames); });
           },
           py::arg("probs"), "Feed float32 softmax rows [frames, classes].")
       .def(
           "decode",
-          [](const CtcBeamSearch& self, std::optional<long long> num_results) {
-            const std::size_t n = num_results ? count_arg(*num_results, "num_results") : self.options().num_results;
-            py::gil_scoped_release release;
-            return self.decode(n);
+          [](LockedSearch& self, std::optional<long long> num_results) {
+            const std::size_t n =
+                num_results ? count_arg(*num_results, "num_results") : self.fixed().options().num_results;
+            return self.locked([&](const CtcBeamSearch& search) { return search.decode(n); });
           },
           py::arg("num_results") = py::none(), "The best transcripts so far (the state is unchanged).")
-      .def("reset", &CtcBeamSearch::reset, "Start a new utterance with the same settings.")
-      .def_property_readonly("frames", &CtcBeamSearch::frames, "Frames fed since construction or reset().")
-      .def_property_readonly("alpha", &CtcBeamSearch::alpha, "LM weight in use (0 without a scorer).")
-      .def_property_readonly("beta", &CtcBeamSearch::beta, "Word bonus in use (0 without a scorer).")
-      .def_property_readonly("options", &CtcBeamSearch::options, "The settings.");
+      .def(
+          "reset", [](LockedSearch& self) { self.locked([](CtcBeamSearch& search) { search.reset(); }); },
+          "Start a new utterance with the same settings.")
+      .def_property_readonly(
+          "frames", [](LockedSearch& self) { return self.locked([](const CtcBeamSearch& s) { return s.frames(); }); },
+          "Frames fed since construction or reset().")
+      .def_property_readonly(
+          "alpha", [](const LockedSearch& self) { return self.fixed().alpha(); }, "LM weight in use (0 without a scorer).")
+      .def_property_readonly(
+          "beta", [](const LockedSearch& self) { return self.fixed().beta(); }, "Word bonus in use (0 without a scorer).")
+      .def_property_readonly(
+          "options", [](const LockedSearch& self) { return self.fixed().options(); }, "The settings.");
 }
 
 }  // namespace pyds::python

@@ -1,6 +1,7 @@
 // pyds::Error kinds → pyds.errors classes. The classes live in Python (pyds/errors.py) so that they can
 // also derive from ValueError/OSError. They are looked up per error (a sys.modules hit) rather than held in a
 // static py::object, whose destructor would run after the interpreter is gone.
+#include "pyds/c/stt_types.h"
 #include "pyds/errors.hpp"
 #include "python/bindings.hpp"
 
@@ -23,6 +24,15 @@ const char* class_name(ErrorKind kind) {
 
 void bind_errors(py::module_& m) {
   m.attr("_errors") = py::module_::import("pyds.errors");
+
+  // The C ABI's error table (stt_types.h), for pyds.compat: (name without DS_/STT_, value, message).
+  py::list codes;
+#define PYDS_PY_ERROR_CODE(NAME, VALUE, MESSAGE) codes.append(py::make_tuple(#NAME, VALUE, MESSAGE));
+  PYDS_FOR_EACH_ERROR(ERR_, PYDS_PY_ERROR_CODE)
+#undef PYDS_PY_ERROR_CODE
+  m.attr("C_ERROR_CODES") = py::tuple(codes);
+  m.attr("C_UNKNOWN_ERROR_MESSAGE") = PYDS_UNKNOWN_ERROR_MESSAGE;
+
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <memory>
 
+#include "common/numbers.hpp"
 #include "pyds/errors.hpp"
 #include "pyds/features.hpp"
-#include "pyds/windower.hpp"
 #include "python/bindings.hpp"
+#include "runtime/context_windows.hpp"
 
 namespace pyds::python {
 
@@ -33,7 +35,7 @@ void bind_features(py::module_& m) {
       .def("__repr__", [](const FeatureOptions& o) {
         return "FeatureOptions(sample_rate=" + std::to_string(o.sample_rate) + ", window_samples=" +
                std::to_string(o.window_samples()) + ", step_samples=" + std::to_string(o.step_samples()) +
-               ", upper_frequency_hz=" + std::to_string(o.upper_frequency_hz) + ")";
+               ", upper_frequency_hz=" + numbers::format(o.upper_frequency_hz) + ")";
       });
 
   m.def(
@@ -60,15 +62,17 @@ void bind_features(py::module_& m) {
         if (frames.ndim() != 2) throw py::value_error("frames must be a 2-D float32 array [n_frames, n_input]");
         const auto n = static_cast<std::size_t>(frames.shape(0));
         const auto k = static_cast<std::size_t>(frames.shape(1));
-        Windower windower(n_context, k);
-        std::vector<float> out;
-        out.reserve(n * windower.window_floats());
+        if (k == 0) throw py::value_error("frames must have at least one coefficient");
+        // The runtime's own windowing (every stream and batch row uses it), as one chunk of n windows.
+        runtime::ContextWindows windows(n_context, k, std::max<std::size_t>(n, 1));
+        std::vector<float> out(std::max<std::size_t>(n, 1) * windows.window_floats());
         {
           py::gil_scoped_release release;
-          auto sink = [&](const float* w) { out.insert(out.end(), w, w + windower.window_floats()); };
-          windower.push(frames.data(), n, sink);
-          windower.finish(sink);
+          windows.append(frames.data(), n);
+          windows.close();
+          windows.take_chunk(out.data());
         }
+        out.resize(n * windows.window_floats());
         return to_numpy(std::move(out), {static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(2 * n_context + 1),
                                          static_cast<py::ssize_t>(k)});
       },
@@ -77,34 +81,36 @@ The native client's context windows of MFCC frames: one [2*n_context+1, n_input]
 it, with n_context zero frames before the first and after the last frame (float32 [n_frames, 2c+1, n_input]).
 )doc");
 
-  py::class_<FeatureStream>(m, "FeatureStream")
+  using LockedStream = Locked<FeatureStream>;
+  py::class_<LockedStream>(m, "FeatureStream",
+                           "Streaming MFCC: accept() chunks of any size, the frames of the one-shot mfcc() come out. "
+                           "Threads may share one: their calls run one at a time, in the order they get the lock.")
       .def(py::init([](int sample_rate, const FeatureOptions& options) {
              check_rate(sample_rate, options);
-             return FeatureStream(std::make_shared<const MfccComputer>(options));
+             return std::make_unique<LockedStream>(std::make_shared<const MfccComputer>(options));
            }),
            py::arg("sample_rate") = defaults.sample_rate, py::kw_only(), py::arg("options") = defaults)
       .def(
           "accept",
-          [](FeatureStream& s, const py::array& chunk) {
+          [](LockedStream& self, const py::array& chunk) {
             const SampleView view = sample_view(chunk);
             std::vector<float> frames;
-            {
-              py::gil_scoped_release release;
-              s.accept(view, frames);
-            }
-            const auto k = static_cast<py::ssize_t>(s.coefficients());
+            self.locked([&](FeatureStream& s) { s.accept(view, frames); });
+            const auto k = static_cast<py::ssize_t>(self.fixed().coefficients());
             const auto n = static_cast<py::ssize_t>(frames.size()) / k;
             return to_numpy(std::move(frames), {n, k});
           },
           py::arg("chunk"))
       .def("flush",
-           [](FeatureStream& s) {
+           [](LockedStream& self) {
              std::vector<float> frames;
-             s.finish(frames);
-             return to_numpy(std::move(frames), {1, static_cast<py::ssize_t>(s.coefficients())});
+             self.locked([&](FeatureStream& s) { s.finish(frames); });
+             return to_numpy(std::move(frames), {1, static_cast<py::ssize_t>(self.fixed().coefficients())});
            })
-      .def("reset", &FeatureStream::reset)
-      .def_property_readonly("buffered_samples", &FeatureStream::buffered_samples);
+      .def("reset", [](LockedStream& self) { self.locked([](FeatureStream& s) { s.reset(); }); })
+      .def_property_readonly("buffered_samples", [](LockedStream& self) {
+        return self.locked([](const FeatureStream& s) { return s.buffered_samples(); });
+      });
 }
 
 }  // namespace pyds::python

@@ -4,17 +4,27 @@
 
 #include "pyds/model.hpp"
 #include "pyds/stream.hpp"
+#include "runtime/acoustic_model.hpp"
 #include "python/bindings.hpp"
 
 namespace pyds::python {
 
 namespace {
 
-// Python threads may share one Stream object; the C++ Stream is single-threaded, so calls are serialized here
-// (with the GIL released while waiting and computing).
+// Python threads may share one Stream object; the C++ Stream is single-threaded, so calls are serialized here.
+// The lock is only ever taken with the GIL released (a thread holding the GIL while it waits for the lock would
+// deadlock with the lock's holder waiting for the GIL).
 struct PyStream {
   std::unique_ptr<Stream> stream;
   std::mutex mutex;
+
+  // Runs f(stream) under the lock, without the GIL.
+  template <typename F>
+  auto locked(F&& f) -> decltype(f(*stream)) {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mutex);
+    return f(*stream);
+  }
 };
 
 std::string best_text(const std::vector<Transcript>& results) { return results.empty() ? std::string() : results[0].text; }
@@ -37,19 +47,25 @@ void bind_runtime(py::module_& m) {
   py::class_<PyStream> stream(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).");
   py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
       .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
-                       int threads, const std::string& numerics, std::size_t beam_width) {
+                       int threads, const std::string& numerics, std::size_t beam_width, bool batch_streams,
+                       std::size_t live_batch_rows, bool bundled_scorer) {
              ModelOptions o;
              o.device = device;
              o.cache_dir = cache_dir;
              o.threads = threads;
              o.numerics = numerics;
              o.beam_width = beam_width;
+             o.batch_streams = batch_streams;
+             o.live_batch_rows = live_batch_rows;
+             o.bundled_scorer = bundled_scorer;
              py::gil_scoped_release release;
              return Model::load(bundle_dir, o);
            }),
            py::arg("bundle_dir"), py::kw_only(), py::arg("device") = defaults.device,
            py::arg("cache_dir") = defaults.cache_dir, py::arg("threads") = defaults.threads,
-           py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width)
+           py::arg("numerics") = defaults.numerics, py::arg("beam_width") = defaults.beam_width,
+           py::arg("batch_streams") = defaults.batch_streams, py::arg("live_batch_rows") = defaults.live_batch_rows,
+           py::arg("bundled_scorer") = defaults.bundled_scorer)
       .def_property_readonly("sample_rate", &Model::sample_rate)
       .def_property_readonly("feature_options", &Model::feature_options,
                              "The MFCC front end the streams use (from pyds.json: rate, window, mfcc_upper_hz).")
@@ -64,6 +80,23 @@ void bind_runtime(py::module_& m) {
       .def_property_readonly("n_cell", &Model::n_cell)
       .def_property("beam_width", &Model::beam_width, &Model::set_beam_width)
       .def("compiled_property", &Model::compiled_property, py::arg("name"))
+      .def_property_readonly("batchable", &Model::batchable,
+                             "True when the compiled model takes several rows per request (a dynamic batch).")
+      .def_property_readonly("batch_streams", &Model::batches_streams,
+                             "True when streams share batched inference (the live scheduler).")
+      .def(
+          "time_inference",
+          [](const Model& model, std::size_t rows, std::size_t requests) {
+            py::gil_scoped_release release;
+            return model.acoustic().time_requests(rows, requests);
+          },
+          py::arg("rows") = 1, py::arg("requests") = 20,
+          "The raw inference ceiling: mean seconds of one request of `rows` chunks on the compiled model "
+          "(no features, no decoder; one warm-up request first).")
+      .def_property_readonly("live_rounds", &Model::live_rounds,
+                             "Batched requests the live scheduler has run so far.")
+      .def_property_readonly("live_rows", &Model::live_rows,
+                             "Stream chunks the live scheduler has inferred so far (rows over all rounds).")
       .def(
           "enable_scorer",
           [](Model& model, const ScorerHandle& scorer, std::optional<double> alpha, std::optional<double> beta) {
@@ -127,71 +160,43 @@ void bind_runtime(py::module_& m) {
           "feed_audio_content",
           [](PyStream& s, const py::array& chunk) {
             const SampleView view = sample_view(chunk);
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(s.mutex);
-            s.stream->feed_audio(view);
+            s.locked([&](Stream& st) { st.feed_audio(view); });
           },
           py::arg("chunk"))
       .def("intermediate_decode",
            [](PyStream& s) {
-             std::vector<Transcript> results;
-             {
-               py::gil_scoped_release release;
-               std::lock_guard<std::mutex> lock(s.mutex);
-               results = s.stream->intermediate_decode(1);
-             }
+             auto results = s.locked([](Stream& st) { return st.intermediate_decode(1); });
              return utf8_text(best_text(results));
            })
       .def(
           "intermediate_decode_with_metadata",
           [](PyStream& s, std::size_t num_results) {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(s.mutex);
-            return s.stream->intermediate_decode(num_results);
+            return s.locked([&](Stream& st) { return st.intermediate_decode(num_results); });
           },
           py::arg("num_results") = 1)
       .def("finish_stream",
            [](PyStream& s) {
-             std::vector<Transcript> results;
-             {
-               py::gil_scoped_release release;
-               std::lock_guard<std::mutex> lock(s.mutex);
-               results = s.stream->finish(1);
-             }
+             auto results = s.locked([](Stream& st) { return st.finish(1); });
              return utf8_text(best_text(results));
            })
       .def(
           "finish_stream_with_metadata",
           [](PyStream& s, std::size_t num_results) {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(s.mutex);
-            return s.stream->finish(num_results);
+            return s.locked([&](Stream& st) { return st.finish(num_results); });
           },
           py::arg("num_results") = 1)
       .def(
           "intermediate_decode_flush_buffers",
           [](PyStream& s, std::size_t num_results) {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(s.mutex);
-            return s.stream->intermediate_decode_flush_buffers(num_results);
+            return s.locked([&](Stream& st) { return st.intermediate_decode_flush_buffers(num_results); });
           },
           py::arg("num_results") = 1,
           "Coqui's flushing intermediate decode: runs the buffered audio first (see pyds::Stream).")
-      .def("reset",
-           [](PyStream& s) {
-             py::gil_scoped_release release;
-             std::lock_guard<std::mutex> lock(s.mutex);
-             s.stream->reset();
-           })
-      .def_property_readonly("timesteps",
-                             [](PyStream& s) {
-                               std::lock_guard<std::mutex> lock(s.mutex);
-                               return s.stream->timesteps();
-                             })
-      .def_property_readonly("finished", [](PyStream& s) {
-        std::lock_guard<std::mutex> lock(s.mutex);
-        return s.stream->finished();
-      });
+      .def("reset", [](PyStream& s) { s.locked([](Stream& st) { st.reset(); }); })
+      .def_property_readonly("timesteps", [](PyStream& s) { return s.locked([](Stream& st) { return st.timesteps(); }); })
+      .def_property_readonly("finished", [](PyStream& s) { return s.locked([](Stream& st) { return st.finished(); }); })
+      .def_property_readonly("batched", [](PyStream& s) { return s.locked([](Stream& st) { return st.batched(); }); },
+                             "True when this stream's chunks run as rows of the model's live scheduler.");
 }
 
 }  // namespace pyds::python

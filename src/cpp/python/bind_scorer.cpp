@@ -1,5 +1,6 @@
 #include <pybind11/stl.h>
 
+#include "common/numbers.hpp"
 #include "pyds/scorer.hpp"
 #include "pyds/scorer_package.hpp"
 #include "python/bindings.hpp"
@@ -79,8 +80,8 @@ Immutable apart from the weights; the underlying model is shared, never copied.
           py::arg("state"), "True when ``state`` ends a vocabulary word (after its space in word mode).")
       .def("__repr__", [](const ScorerHandle& h) {
         return "Scorer(order=" + std::to_string(h.scorer->max_order()) +
-               (h.scorer->is_utf8_mode() ? ", utf8" : "") + ", alpha=" + std::to_string(h.alpha) +
-               ", beta=" + std::to_string(h.beta) + ")";
+               (h.scorer->is_utf8_mode() ? ", utf8" : "") + ", alpha=" + numbers::format(h.alpha) +
+               ", beta=" + numbers::format(h.beta) + ")";
       });
 
   m.def(

@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "pyds/features.hpp"
@@ -23,6 +25,37 @@ struct ScorerHandle {
   double beta = 0.0;
 };
 
+// A stateful C++ object (a beam search, a feature stream) as a Python object that threads may share. Its
+// bindings release the GIL while it works, so two threads could otherwise be inside it at once (and crash):
+// every call that touches the state goes through locked(), which releases the GIL FIRST and then takes the
+// object's own mutex, so no thread ever waits for the mutex while holding the GIL (no deadlock with a thread
+// that holds the mutex and needs the GIL). Concurrent calls on one object run one after the other.
+template <typename T>
+class Locked {
+ public:
+  template <typename... Args>
+  explicit Locked(Args&&... args) : value_(std::forward<Args>(args)...) {}
+  Locked(const Locked&) = delete;
+  Locked(Locked&&) = delete;
+  Locked& operator=(const Locked&) = delete;
+  Locked& operator=(Locked&&) = delete;
+
+  // fn(T&) with the GIL released and the lock held. fn must not touch Python objects; its result must be a
+  // C++ value (converted to Python after the GIL is back).
+  template <typename Fn>
+  auto locked(Fn&& fn) {
+    py::gil_scoped_release release;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return fn(value_);
+  }
+  // Members fixed at construction (the alphabet, the options), read without the lock.
+  const T& fixed() const { return value_; }
+
+ private:
+  std::mutex mutex_;
+  T value_;
+};
+
 void bind_errors(py::module_& m);
 void bind_alphabet(py::module_& m);
 void bind_features(py::module_& m);
@@ -30,6 +63,8 @@ void bind_decoder(py::module_& m);
 void bind_scorer(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_batch(py::module_& m);
+void bind_model_cache(py::module_& m);
+void bind_bundle(py::module_& m);
 
 // A 1-D int16 or float32 numpy array as a SampleView over its memory (any stride, no copy). Other dtypes
 // raise TypeError, other shapes ValueError. The caller keeps `array` alive while the view is used.

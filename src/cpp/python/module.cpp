@@ -11,4 +11,6 @@ PYBIND11_MODULE(_core, m) {
   bind_decoder(m);
   bind_runtime(m);
   bind_batch(m);
+  bind_model_cache(m);
+  bind_bundle(m);
 }

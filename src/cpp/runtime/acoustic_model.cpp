@@ -1,10 +1,13 @@
 #include "runtime/acoustic_model.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
 #include "pyds/errors.hpp"
+#include "pyds/model.hpp"
 #include "runtime/numerics.hpp"
 
 namespace pyds::runtime {
@@ -12,13 +15,14 @@ namespace pyds::runtime {
 namespace {
 
 ov::Output<const ov::Node> find_port(const std::vector<ov::Output<const ov::Node>>& ports, const std::string& name,
-                                     const std::string& kind, const BundleInfo& bundle, const std::string& key) {
+                                     const std::string& kind, const BundleInfo& bundle, const std::string& xml,
+                                     const std::string& key) {
   for (const auto& p : ports)
     if (p.get_names().count(name)) return p;
   std::string known;
   for (const auto& p : ports) known += (known.empty() ? "" : ", ") + p.get_any_name();
   throw_error(ErrorKind::InvalidModel, bundle.manifest_path + ": field 'io." + key + "' names " + kind + " '" + name +
-                                           "', which " + bundle.acoustic_model_path + " does not have (it has: " +
+                                           "', which " + xml + " does not have (it has: " +
                                            known + ")");
 }
 
@@ -35,23 +39,41 @@ bool shape_fits(const ov::PartialShape& actual, const std::vector<std::int64_t>&
 
 }  // namespace
 
-AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings,
-                             std::size_t max_batch)
-    : n_steps_(bundle.n_steps), window_floats_((2 * bundle.n_context + 1) * bundle.features.dct_coefficients),
-      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), max_batch_(max_batch),
-      probabilities_(bundle.logits_are_probabilities), device_(settings.device) {
-  if (max_batch == 0) throw_error(ErrorKind::InvalidArgument, "the batch size must be at least 1");
-  if (max_batch > 1 && !bundle.dynamic_batch)
-    throw_error(ErrorKind::InvalidModel, bundle.manifest_path +
-                                             ": field 'batch' is 1, so the model cannot run batched: reconvert it "
-                                             "with pyds-convert (which writes a dynamic batch dimension)");
+CompileSettings CompileSettings::from(const ModelOptions& options) {
+  CompileSettings s;
+  s.device = options.device;
+  s.cache_dir = options.cache_dir;
+  s.threads = options.threads;
+  s.fidelity = options.numerics == "fidelity";
+  return s;
+}
+
+void to_probabilities(float* rows, std::size_t n_rows, std::size_t classes, bool logits_are_probabilities) {
+  if (logits_are_probabilities) return;
+  for (std::size_t t = 0; t < n_rows; ++t) {
+    float* row = rows + t * classes;
+    const float peak = *std::max_element(row, row + classes);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < classes; ++k) sum += (row[k] = std::exp(row[k] - peak));
+    for (std::size_t k = 0; k < classes; ++k) row[k] = static_cast<float>(row[k] / sum);
+  }
+}
+
+AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings)
+    : n_steps_(bundle.n_steps), window_frames_(2 * bundle.n_context + 1),
+      n_input_(bundle.features.dct_coefficients), window_floats_(window_frames_ * n_input_),
+      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), probabilities_(bundle.logits_are_probabilities),
+      device_(settings.device) {
+  // Which IR and compile properties the numerics mode uses (numerics.cpp owns that choice).
+  const NumericsPlan plan = numerics_plan(bundle, settings.fidelity);
+  const std::string& xml = plan.xml;
   std::shared_ptr<ov::Model> model;
   try {
-    model = core_.read_model(bundle.acoustic_model_path);
+    model = core_.read_model(xml);
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::InvalidModel, "cannot read the IR " + bundle.acoustic_model_path + ": " + e.what());
+    throw_error(ErrorKind::InvalidModel, "cannot read the IR " + xml + ": " + e.what());
   }
-  apply_load_time_numerics(*model, bundle);
+  apply_load_time_numerics(*model, plan);
   const auto in_ports = std::const_pointer_cast<const ov::Model>(model)->inputs();
   const auto out_ports = std::const_pointer_cast<const ov::Model>(model)->outputs();
   const auto& io = bundle.io;
@@ -71,12 +93,12 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   const auto coeffs = static_cast<std::int64_t>(bundle.features.dct_coefficients);
   const auto cell = static_cast<std::int64_t>(bundle.n_cell_dim);
   const auto classes = static_cast<std::int64_t>(n_classes);
-  auto f = find_port(in_ports, io.features, "input", bundle, "features");
-  auto ci = find_port(in_ports, io.state_c_in, "input", bundle, "state_c_in");
-  auto hi = find_port(in_ports, io.state_h_in, "input", bundle, "state_h_in");
-  auto lo = find_port(out_ports, io.logits, "output", bundle, "logits");
-  auto co = find_port(out_ports, io.state_c_out, "output", bundle, "state_c_out");
-  auto ho = find_port(out_ports, io.state_h_out, "output", bundle, "state_h_out");
+  auto f = find_port(in_ports, io.features, "input", bundle, xml, "features");
+  auto ci = find_port(in_ports, io.state_c_in, "input", bundle, xml, "state_c_in");
+  auto hi = find_port(in_ports, io.state_h_in, "input", bundle, xml, "state_h_in");
+  auto lo = find_port(out_ports, io.logits, "output", bundle, xml, "logits");
+  auto co = find_port(out_ports, io.state_c_out, "output", bundle, xml, "state_c_out");
+  auto ho = find_port(out_ports, io.state_h_out, "output", bundle, xml, "state_h_out");
   check(f, "features", {{1, steps, frames, coeffs}});
   check(ci, "state_c_in", {{1, cell}});
   check(hi, "state_h_in", {{1, cell}});
@@ -85,24 +107,32 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   check(co, "state_c_out", {{1, cell}});
   check(ho, "state_h_out", {{1, cell}});
 
-  if (max_batch > 1 && !shape_fits(lo.get_partial_shape(), {1, steps, classes}))
-    throw_error(ErrorKind::InvalidModel, bundle.acoustic_model_path + ": logits '" + lo.get_any_name() + "' are " +
-                                             shape_text(lo.get_partial_shape()) +
-                                             "; batching needs batch-major [B, n_steps, classes] (reconvert)");
+  // Logits layouts: batch-major [B, T, C], time-major [T, 1, C] (TF frontend graphs) or [T, C].
+  const auto& logits_dims = lo.get_partial_shape();
+  no_batch_axis_ = logits_dims.rank().get_length() == 2;
+  time_major_ = !no_batch_axis_ && logits_dims[0].is_static() && logits_dims[0].get_length() == steps && steps != 1;
+  const bool batch_major = !no_batch_axis_ && !time_major_;
+  if (!bundle.dynamic_batch)
+    why_not_batchable_ = bundle.manifest_path +
+                         ": field 'batch' is 1, so the model cannot run batched: reconvert it with pyds-convert (which "
+                         "writes a dynamic batch dimension)";
+  else if (!batch_major)
+    why_not_batchable_ = xml + ": logits '" + lo.get_any_name() + "' are " +
+                         shape_text(lo.get_partial_shape()) +
+                         "; batching needs batch-major [B, n_steps, classes] (reconvert)";
+  batchable_ = why_not_batchable_.empty();
 
   // A batch-dynamic IR is compiled as it is, not reshaped to a static batch: with static shapes the CPU plugin
   // fuses the hybrid-int8 graph differently and its arithmetic leaves TFLite's (measured on the Armenian model:
   // golden logits max diff 0.19 at static batch 1 vs 2.4e-7 dynamic). Every row is quantized on its own, so a
   // batch of B rows computes each row as batch 1 does; the batch is set per request by the tensors.
-  ov::AnyMap config;
-  if (settings.fidelity)
-    for (const auto& [k, v] : bundle.ov_config) config[k] = v;
+  ov::AnyMap config = plan.config;
   if (settings.threads > 0) config[ov::inference_num_threads.name()] = settings.threads;
   if (!settings.cache_dir.empty()) core_.set_property(ov::cache_dir(settings.cache_dir));
   try {
     compiled_ = core_.compile_model(model, settings.device, config);
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::InvalidModel, "cannot compile " + bundle.acoustic_model_path + " on device '" +
+    throw_error(ErrorKind::InvalidModel, "cannot compile " + xml + " on device '" +
                                              settings.device + "': " + e.what());
   }
   auto pick = [&](const std::vector<ov::Output<const ov::Node>>& ports, const std::string& name) {
@@ -116,16 +146,6 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   logits_ = pick(compiled_.outputs(), io.logits);
   state_c_out_ = pick(compiled_.outputs(), io.state_c_out);
   state_h_out_ = pick(compiled_.outputs(), io.state_h_out);
-  // Concrete shapes for the sessions' tensors (the compiled ports keep the IR's dynamic batch): max_batch rows.
-  const auto& logits_dims = logits_.get_partial_shape();
-  features_shape_ = ov::Shape{max_batch_, n_steps_, static_cast<std::size_t>(frames), static_cast<std::size_t>(coeffs)};
-  state_shape_ = ov::Shape{max_batch_, n_cell_};
-  if (logits_dims.rank().get_length() == 2)
-    logits_shape_ = ov::Shape{n_steps_, n_classes_};  // [T, C]: batch 1 only (checked above)
-  else if (max_batch_ == 1 && logits_dims[0].is_static() && logits_dims[0].get_length() == steps && steps != 1)
-    logits_shape_ = ov::Shape{n_steps_, 1, n_classes_};  // time-major [T, 1, C] of TF frontend graphs
-  else
-    logits_shape_ = ov::Shape{max_batch_, n_steps_, n_classes_};
 }
 
 std::string AcousticModel::property(const std::string& name) const {
@@ -136,15 +156,83 @@ std::string AcousticModel::property(const std::string& name) const {
   }
 }
 
-AcousticSession::AcousticSession(const AcousticModel& model)
-    : model_(model), request_(const_cast<ov::CompiledModel&>(model.compiled_).create_infer_request()),
-      features_(ov::element::f32, model.features_shape_), logits_(ov::element::f32, model.logits_shape_) {
-  for (int i = 0; i < 2; ++i) {
-    state_c_[i] = ov::Tensor(ov::element::f32, model.state_shape_);
-    state_h_[i] = ov::Tensor(ov::element::f32, model.state_shape_);
+void AcousticModel::require_batchable() const {
+  if (!batchable_) throw_error(ErrorKind::InvalidModel, why_not_batchable_);
+}
+
+ov::Shape AcousticModel::features_shape(std::size_t rows) const {
+  return ov::Shape{rows, n_steps_, window_frames_, n_input_};
+}
+
+ov::Shape AcousticModel::logits_shape(std::size_t rows) const {
+  if (no_batch_axis_) return ov::Shape{n_steps_, n_classes_};
+  if (time_major_) return ov::Shape{n_steps_, rows, n_classes_};
+  return ov::Shape{rows, n_steps_, n_classes_};
+}
+
+void AcousticModel::bind(ov::InferRequest& request, const ov::Tensor& features, const ov::Tensor& state_c_in,
+                         const ov::Tensor& state_h_in, const ov::Tensor& logits, const ov::Tensor& state_c_out,
+                         const ov::Tensor& state_h_out) const {
+  request.set_tensor(features_, features);
+  request.set_tensor(state_c_in_, state_c_in);
+  request.set_tensor(state_h_in_, state_h_in);
+  request.set_tensor(logits_, logits);
+  request.set_tensor(state_c_out_, state_c_out);
+  request.set_tensor(state_h_out_, state_h_out);
+}
+
+void AcousticModel::infer(ov::InferRequest& request) {
+  try {
+    request.infer();
+  } catch (const std::exception& e) {
+    throw_error(ErrorKind::Runtime, std::string("acoustic model inference failed: ") + e.what());
   }
-  request_.set_tensor(model.features_, features_);
-  request_.set_tensor(model.logits_, logits_);
+}
+
+double AcousticModel::time_requests(std::size_t rows, std::size_t requests) const {
+  if (rows == 0 || requests == 0) throw_error(ErrorKind::InvalidArgument, "rows and requests must be at least 1");
+  if (rows > 1) require_batchable();
+  ov::InferRequest request = create_request();
+  ov::Tensor features(ov::element::f32, features_shape(rows)), logits(ov::element::f32, logits_shape(rows));
+  ov::Tensor c_in(ov::element::f32, state_shape(rows)), h_in(ov::element::f32, state_shape(rows));
+  ov::Tensor c_out(ov::element::f32, state_shape(rows)), h_out(ov::element::f32, state_shape(rows));
+  std::uint32_t seed = 12345;
+  auto fill = [&](ov::Tensor& t, float scale) {
+    float* p = t.data<float>();
+    for (std::size_t i = 0; i < t.get_size(); ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      p[i] = scale * (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+    }
+  };
+  fill(features, 20.0f);
+  fill(c_in, 1.0f);
+  fill(h_in, 1.0f);
+  bind(request, features, c_in, h_in, logits, c_out, h_out);
+  infer(request);  // warm-up: the first request of a shape prepares its kernels
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < requests; ++i) infer(request);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(requests);
+}
+
+ov::Tensor row_view(const ov::Tensor& full, std::size_t row, const ov::Shape& shape) {
+  auto* base = static_cast<char*>(const_cast<void*>(full.data()));
+  const std::size_t row_bytes = full.get_byte_size() / full.get_shape()[0];
+  return ov::Tensor(full.get_element_type(), shape, base + row * row_bytes);
+}
+
+ov::Tensor rows_view(const ov::Tensor& full, std::size_t rows) {
+  ov::Shape shape = full.get_shape();
+  shape[0] = rows;
+  return ov::Tensor(full.get_element_type(), shape, const_cast<void*>(full.data()));
+}
+
+AcousticSession::AcousticSession(const AcousticModel& model)
+    : model_(model), request_(model.create_request()), features_(ov::element::f32, model.features_shape(1)),
+      logits_(ov::element::f32, model.logits_shape(1)) {
+  for (int i = 0; i < 2; ++i) {
+    state_c_[i] = ov::Tensor(ov::element::f32, model.state_shape(1));
+    state_h_[i] = ov::Tensor(ov::element::f32, model.state_shape(1));
+  }
   std::memset(features_.data(), 0, features_.get_byte_size());
   reset_state();
 }
@@ -157,28 +245,11 @@ void AcousticSession::reset_state() {
 
 const float* AcousticSession::run() {
   const int next = 1 - current_;
-  request_.set_tensor(model_.state_c_in_, state_c_[current_]);
-  request_.set_tensor(model_.state_h_in_, state_h_[current_]);
-  request_.set_tensor(model_.state_c_out_, state_c_[next]);
-  request_.set_tensor(model_.state_h_out_, state_h_[next]);
-  try {
-    request_.infer();
-  } catch (const std::exception& e) {
-    throw_error(ErrorKind::Runtime, std::string("acoustic model inference failed: ") + e.what());
-  }
+  model_.bind(request_, features_, state_c_[current_], state_h_[current_], logits_, state_c_[next], state_h_[next]);
+  AcousticModel::infer(request_);
   current_ = next;
   float* out = logits_.data<float>();
-  if (!model_.logits_are_probabilities()) {
-    // Raw logits: softmax per timestep, in place, so the decoder always sees probabilities.
-    const std::size_t c = model_.n_classes();
-    for (std::size_t t = 0; t < model_.n_steps(); ++t) {
-      float* row = out + t * c;
-      const float peak = *std::max_element(row, row + c);
-      double sum = 0.0;
-      for (std::size_t k = 0; k < c; ++k) sum += (row[k] = std::exp(row[k] - peak));
-      for (std::size_t k = 0; k < c; ++k) row[k] = static_cast<float>(row[k] / sum);
-    }
-  }
+  to_probabilities(out, model_.n_steps(), model_.n_classes(), model_.logits_are_probabilities());
   return out;
 }
 

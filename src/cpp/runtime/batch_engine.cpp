@@ -10,148 +10,69 @@
 #include "pyds/errors.hpp"
 #include "pyds/model.hpp"
 #include "runtime/acoustic_model.hpp"
-#include "runtime/bundle.hpp"
+#include "runtime/context_windows.hpp"
 
 namespace pyds::runtime {
-
-// ---------------------------------------------------------------------------------------------- DecoderPool
-
-DecoderPool::DecoderPool(std::size_t threads) {
-  workers_.reserve(std::max<std::size_t>(1, threads));
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i) {
-    workers_.push_back(std::make_unique<Worker>());
-    Worker& w = *workers_.back();
-    w.thread = std::thread([this, &w] { loop(w); });
-  }
-}
-
-DecoderPool::~DecoderPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  for (auto& w : workers_) w->wake.notify_all();
-  for (auto& w : workers_) w->thread.join();
-}
-
-void DecoderPool::submit(std::size_t lane, std::function<void()> task) {
-  Worker& w = *workers_[lane % workers_.size()];
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    w.queue.push_back(std::move(task));
-  }
-  w.wake.notify_one();
-}
-
-void DecoderPool::loop(Worker& w) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    w.wake.wait(lock, [&] { return stopping_ || !w.queue.empty(); });
-    if (w.queue.empty()) return;  // stopping, and everything queued is done
-    std::function<void()> task = std::move(w.queue.front());
-    w.queue.pop_front();
-    lock.unlock();
-    task();  // tasks catch their own exceptions
-    lock.lock();
-  }
-}
 
 // -------------------------------------------------------------------------------------------- BatchPipeline
 
 namespace {
 
 constexpr std::size_t kIdle = static_cast<std::size_t>(-1);
+using Clock = std::chrono::steady_clock;
 
-// Softmax per timestep, in place (for IRs whose logits are not probabilities yet), as AcousticSession does.
-void softmax_rows(float* rows, std::size_t n_rows, std::size_t classes) {
-  for (std::size_t t = 0; t < n_rows; ++t) {
-    float* row = rows + t * classes;
-    const float peak = *std::max_element(row, row + classes);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < classes; ++k) sum += (row[k] = std::exp(row[k] - peak));
-    for (std::size_t k = 0; k < classes; ++k) row[k] = static_cast<float>(row[k] / sum);
-  }
+// Seconds since `mark`; moves `mark` to now.
+double lap(Clock::time_point& mark) {
+  const auto now = Clock::now();
+  const double s = std::chrono::duration<double>(now - mark).count();
+  mark = now;
+  return s;
 }
-
-// Row `row` of a [B, ...] tensor, as a tensor of shape `shape` over the same memory.
-ov::Tensor row_view(const ov::Tensor& full, std::size_t row, const ov::Shape& shape) {
-  auto* base = static_cast<char*>(const_cast<void*>(full.data()));
-  const std::size_t row_bytes = full.get_byte_size() / full.get_shape()[0];
-  return ov::Tensor(full.get_element_type(), shape, base + row * row_bytes);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-void moving_average(double& average, double sample) { average = average == 0 ? sample : 0.8 * average + 0.2 * sample; }
 
 }  // namespace
 
-// One row of the batch: the utterance it holds (its padded MFCC frames, so that window t is the 19 frames from
-// frame t on, exactly the Windower's output) and the beam search that decodes it.
+// One row of the batch: the utterance it holds (all its MFCC frames, as context windows) and the beam search
+// that decodes it.
 struct BatchPipeline::Row {
+  Row(std::size_t n_context, std::size_t n_input, std::size_t n_steps) : windows(n_context, n_input, n_steps) {}
   std::size_t input = kIdle;  // index into the inputs; kIdle when the row is free
-  std::vector<float> frames;  // n_context zero frames, the utterance's frames (flush frame included), n_context zeros
-  std::size_t windows = 0;    // timesteps of the utterance
-  std::size_t next = 0;       // first timestep not yet sent to the model
-  bool clear[2] = {false, false};  // its window rows in request q's buffer are all zero (idle rows)
+  ContextWindows windows;     // the utterance's frames (flush frame and trailing context included)
+  std::vector<float> frames;  // reused for feature extraction
+  std::size_t lane = 0;       // its decoder thread lane: every chunk of an utterance is decoded on one thread
+  std::size_t valid = 0;      // valid timesteps of its chunk in the request being run
   std::unique_ptr<CtcBeamSearch> search;
 };
 
-BatchPipeline::BatchPipeline(const Model& model, const AcousticModel& acoustic, DecoderPool& pool)
-    : model_(model), acoustic_(acoustic), pool_(pool), batch_(acoustic.max_batch()), steps_(acoustic.n_steps()),
-      window_floats_(acoustic.window_floats()),
+BatchPipeline::BatchPipeline(const Model& model, std::size_t batch_size, DecoderPool& pool)
+    : model_(model), acoustic_(model.acoustic()), pool_(pool), batch_(batch_size), steps_(acoustic_.n_steps()),
+      window_floats_(acoustic_.window_floats()),
       n_input_(static_cast<std::size_t>(model.feature_options().dct_coefficients)), n_context_(model.n_context()),
-      classes_(acoustic.n_classes()), cell_(acoustic.n_cell()) {
+      classes_(acoustic_.n_classes()), cell_(acoustic_.n_cell()) {
   for (int i = 0; i < 2; ++i) {
-    state_c_[i] = ov::Tensor(ov::element::f32, acoustic.state_shape_);
-    state_h_[i] = ov::Tensor(ov::element::f32, acoustic.state_shape_);
+    state_c_[i] = ov::Tensor(ov::element::f32, acoustic_.state_shape(batch_));
+    state_h_[i] = ov::Tensor(ov::element::f32, acoustic_.state_shape(batch_));
     std::memset(state_c_[i].data(), 0, state_c_[i].get_byte_size());
     std::memset(state_h_[i].data(), 0, state_h_[i].get_byte_size());
   }
   for (int i = 0; i < 2; ++i) {
     Request& r = requests_[i];
-    r.infer = const_cast<ov::CompiledModel&>(acoustic.compiled_).create_infer_request();
-    r.windows = ov::Tensor(ov::element::f32, acoustic.features_shape_);
-    r.logits = ov::Tensor(ov::element::f32, acoustic.logits_shape_);
+    r.infer = acoustic_.create_request();
+    r.windows = ov::Tensor(ov::element::f32, acoustic_.features_shape(batch_));
+    r.logits = ov::Tensor(ov::element::f32, acoustic_.logits_shape(batch_));
     std::memset(r.windows.data(), 0, r.windows.get_byte_size());
-    const int out = 1 - i;
-    r.infer.set_tensor(acoustic.features_, r.windows);
-    r.infer.set_tensor(acoustic.state_c_in_, state_c_[i]);
-    r.infer.set_tensor(acoustic.state_h_in_, state_h_[i]);
-    r.infer.set_tensor(acoustic.logits_, r.logits);
-    r.infer.set_tensor(acoustic.state_c_out_, state_c_[out]);
-    r.infer.set_tensor(acoustic.state_h_out_, state_h_[out]);
   }
-  single_ = const_cast<ov::CompiledModel&>(model.acoustic().compiled_).create_infer_request();
-}
-
-void BatchPipeline::infer_row(int q, std::size_t row) {
-  const AcousticModel& one = model_.acoustic();
-  const Request& r = requests_[q];
-  const int out = 1 - q;
-  single_.set_tensor(one.features_, row_view(r.windows, row, one.features_shape_));
-  single_.set_tensor(one.state_c_in_, row_view(state_c_[q], row, one.state_shape_));
-  single_.set_tensor(one.state_h_in_, row_view(state_h_[q], row, one.state_shape_));
-  single_.set_tensor(one.logits_, row_view(r.logits, row, one.logits_shape_));
-  single_.set_tensor(one.state_c_out_, row_view(state_c_[out], row, one.state_shape_));
-  single_.set_tensor(one.state_h_out_, row_view(state_h_[out], row, one.state_shape_));
-  single_.infer();
 }
 
 void BatchPipeline::assign(Row& row, std::size_t row_index, std::size_t input, int q) {
   const SampleView& audio = (*audios_)[input];
-  const std::size_t pad = n_context_ * n_input_;
+  row.windows.reset();
+  row.windows.reserve(full_window_count(audio.size, model_.feature_options()) + 1);
   row.frames.clear();
-  row.frames.reserve((full_window_count(audio.size, model_.feature_options()) + 1) * n_input_ + 2 * pad);
-  row.frames.assign(pad, 0.0f);
   FeatureStream features(model_.mfcc());
   features.accept(audio, row.frames);
   features.finish(row.frames);
-  row.frames.resize(row.frames.size() + pad, 0.0f);
-  row.windows = row.frames.size() / n_input_ - 2 * n_context_;
-  row.next = 0;
+  row.windows.append(row.frames.data(), row.frames.size() / n_input_);
+  row.windows.close();
   row.input = input;
   // A new utterance starts from zero state, in this row of the pair request q reads.
   std::memset(state_c_[q].data<float>() + row_index * cell_, 0, cell_ * sizeof(float));
@@ -174,6 +95,13 @@ void BatchPipeline::wait_decoded(int q) {
 }
 
 std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<SampleView>& audios, std::size_t num_results) {
+  const auto started = Clock::now();
+  stats_ = BatchStats{};
+  struct Total {
+    BatchStats& stats;
+    Clock::time_point started;
+    ~Total() { stats.total_s = std::chrono::duration<double>(Clock::now() - started).count(); }
+  } total{stats_, started};
   std::vector<std::vector<Transcript>> results(audios.size());
   if (audios.empty()) return results;
   audios_ = &audios;
@@ -187,7 +115,12 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
                    [&](std::size_t a, std::size_t b) { return audios[a].size > audios[b].size; });
 
   const DecoderSettings settings = model_.decoder_settings();
-  std::vector<Row> rows(batch_);
+  std::vector<Row> rows;
+  rows.reserve(batch_);
+  for (std::size_t r = 0; r < batch_; ++r) {
+    rows.emplace_back(n_context_, n_input_, steps_);
+    rows.back().lane = r;
+  }
   for (auto& row : rows)
     row.search = std::make_unique<CtcBeamSearch>(model_.alphabet(), settings.options, settings.scorer, settings.hot_words);
   for (auto& r : requests_) std::memset(r.windows.data(), 0, r.windows.get_byte_size());
@@ -206,59 +139,46 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
   for (std::size_t step = 0;; ++step) {
     const int q = static_cast<int>(step & 1);
     Request& request = requests_[q];
+    auto mark = Clock::now();
     wait_decoded(q);  // the decoders are done with this request's logits (from step - 2)
+    stats_.waiting_s += lap(mark);
 
     std::size_t busy = 0;
     for (std::size_t r = 0; r < batch_; ++r) {
-      if (rows[r].input == kIdle && next_input < order.size()) assign(rows[r], r, order[next_input++], q);
+      if (rows[r].input == kIdle && next_input < order.size()) {
+        assign(rows[r], r, order[next_input++], q);
+        stats_.features_s += lap(mark);
+      }
       if (rows[r].input != kIdle) ++busy;
     }
     if (busy == 0) break;
-    const std::size_t batch = batch_;
-    // Few busy rows: one batch-1 call per row, when that is measured (or, before measuring, expected) cheaper.
-    const bool singles = batch_ > 1 && (single_seconds_ > 0 && batch_seconds_ > 0
-                                            ? busy * single_seconds_ < batch_seconds_
-                                            : busy <= batch_ / 4);
+    // Rows only fall idle once every input is assigned (the tail): move the busy rows down to rows 0..busy-1
+    // (state row and all), so that the request runs on exactly the busy rows (the batch is dynamic).
+    for (std::size_t lo = 0, hi = batch_; lo < busy; ++lo) {
+      if (rows[lo].input != kIdle) continue;
+      do --hi; while (rows[hi].input == kIdle);
+      std::swap(rows[lo], rows[hi]);
+      for (ov::Tensor* pair : {&state_c_[q], &state_h_[q]})
+        std::memcpy(pair->data<float>() + lo * cell_, pair->data<float>() + hi * cell_, cell_ * sizeof(float));
+    }
 
     float* windows = request.windows.data<float>();
-    for (std::size_t r = 0; r < batch; ++r) {
-      Row& row = rows[r];
-      float* dst = windows + r * steps_ * window_floats_;
-      if (row.input == kIdle) {
-        if (singles) continue;  // not computed at all
-        if (!row.clear[q]) std::fill(dst, dst + steps_ * window_floats_, 0.0f);
-        row.clear[q] = true;
-        continue;
-      }
-      const std::size_t valid = std::min(steps_, row.windows - row.next);
-      for (std::size_t t = 0; t < valid; ++t)
-        std::memcpy(dst + t * window_floats_, row.frames.data() + (row.next + t) * n_input_, window_floats_ * sizeof(float));
-      // A partial last chunk is zero-filled, as Stream (and Coqui >= 1.2) does.
-      std::fill(dst + valid * window_floats_, dst + steps_ * window_floats_, 0.0f);
-      row.clear[q] = false;
-    }
-
-    try {
-      const auto start = std::chrono::steady_clock::now();
-      if (singles) {
-        for (std::size_t r = 0; r < batch_; ++r)
-          if (rows[r].input != kIdle) infer_row(q, r);
-        moving_average(single_seconds_, seconds_since(start) / static_cast<double>(busy));
-      } else {
-        request.infer.infer();
-        moving_average(batch_seconds_, seconds_since(start));
-      }
-    } catch (const std::exception& e) {
-      throw_error(ErrorKind::Runtime, std::string("batched acoustic model inference failed: ") + e.what());
-    }
+    for (std::size_t r = 0; r < busy; ++r) rows[r].valid = rows[r].windows.take_chunk(windows + r * steps_ * window_floats_);
+    const int out = 1 - q;
+    acoustic_.bind(request.infer, rows_view(request.windows, busy), rows_view(state_c_[q], busy),
+                   rows_view(state_h_[q], busy), rows_view(request.logits, busy), rows_view(state_c_[out], busy),
+                   rows_view(state_h_[out], busy));
+    lap(mark);
+    AcousticModel::infer(request.infer);
+    stats_.inference_s += lap(mark);
+    ++stats_.requests;
+    stats_.rows += busy;
 
     float* logits = request.logits.data<float>();
-    for (std::size_t r = 0; r < batch; ++r) {
+    for (std::size_t r = 0; r < busy; ++r) {
       Row& row = rows[r];
-      if (row.input == kIdle) continue;
-      const std::size_t valid = std::min(steps_, row.windows - row.next);
-      row.next += valid;
-      const bool last = row.next == row.windows;
+      const std::size_t valid = row.valid;
+      const bool last = row.windows.available() == 0;
       const std::size_t input = row.input;
       float* probs = logits + r * steps_ * classes_;
       CtcBeamSearch* search = row.search.get();
@@ -266,10 +186,10 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
         std::lock_guard<std::mutex> lock(done_mutex_);
         ++request.pending;
       }
-      pool_.submit(r, [this, q, search, probs, valid, last, input, num_results, probabilities, &results] {
+      pool_.submit(row.lane, [this, q, search, probs, valid, last, input, num_results, probabilities, &results] {
         std::exception_ptr error;
         try {
-          if (!probabilities) softmax_rows(probs, valid, classes_);
+          to_probabilities(probs, valid, classes_, probabilities);
           search->next(probs, valid);
           if (last) {
             results[input] = search->decode(num_results);
@@ -282,6 +202,7 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
       });
       if (last) {
         row.input = kIdle;
+        row.windows.reset();
         row.frames.clear();
         row.frames.shrink_to_fit();
       }
@@ -303,17 +224,9 @@ BatchEngine::BatchEngine(std::shared_ptr<const Model> model, const BatchOptions&
   if (!model_) throw_error(ErrorKind::InvalidArgument, "BatchEngine needs a model");
   if (options_.batch_size == 0) throw_error(ErrorKind::InvalidArgument, "batch_size must be at least 1");
   if (options_.decoder_threads == 0) options_.decoder_threads = std::max(1u, std::thread::hardware_concurrency());
-  const runtime::BundleInfo bundle = runtime::read_bundle(model_->bundle_dir());
-  const ModelOptions& mo = model_->options();
-  runtime::CompileSettings compile;
-  compile.device = mo.device;
-  compile.cache_dir = mo.cache_dir;
-  compile.threads = mo.threads;
-  compile.fidelity = mo.numerics == "fidelity";
-  acoustic_ = std::make_unique<runtime::AcousticModel>(bundle, model_->alphabet().num_classes(), compile,
-                                                       options_.batch_size);
+  if (options_.batch_size > 1) model_->acoustic().require_batchable();
   pool_ = std::make_unique<runtime::DecoderPool>(options_.decoder_threads);
-  pipeline_ = std::make_unique<runtime::BatchPipeline>(*model_, *acoustic_, *pool_);
+  pipeline_ = std::make_unique<runtime::BatchPipeline>(*model_, options_.batch_size, *pool_);
 }
 
 BatchEngine::~BatchEngine() = default;
@@ -329,6 +242,11 @@ std::vector<std::vector<Transcript>> BatchEngine::run(const std::vector<SampleVi
   }
   std::lock_guard<std::mutex> lock(run_mutex_);
   return pipeline_->run(audios, num_results);
+}
+
+BatchStats BatchEngine::last_run_stats() {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  return pipeline_->stats();
 }
 
 }  // namespace pyds

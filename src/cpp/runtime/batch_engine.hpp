@@ -1,21 +1,19 @@
-// The batch engine's parts: DecoderPool (beam-search threads, one FIFO per thread so that every chunk of a row
-// is decoded in order on the same thread) and BatchPipeline (one run of BatchEngine: row assignment, window
-// filling, the two crosswise infer requests and the hand-off of logits to the pool).
+// The batch engine's BatchPipeline (one run of BatchEngine: row assignment, window filling, the two crosswise
+// infer requests on the Model's compiled model and the hand-off of probabilities to the DecoderPool).
 #pragma once
 
 #include <openvino/openvino.hpp>
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <exception>
-#include <functional>
 #include <mutex>
-#include <thread>
 #include <vector>
 
+#include "pyds/batch.hpp"
 #include "pyds/decoder.hpp"
 #include "pyds/features.hpp"
+#include "runtime/decoder_pool.hpp"
 
 namespace pyds {
 class Model;
@@ -25,47 +23,23 @@ namespace pyds::runtime {
 
 class AcousticModel;
 
-class DecoderPool {
- public:
-  explicit DecoderPool(std::size_t threads);
-  ~DecoderPool();  // finishes the queued tasks, then joins
-  DecoderPool(const DecoderPool&) = delete;
-  DecoderPool& operator=(const DecoderPool&) = delete;
-
-  std::size_t size() const { return workers_.size(); }
-  // Queues `task` on thread `lane % size()`; tasks of one lane run in submission order.
-  void submit(std::size_t lane, std::function<void()> task);
-
- private:
-  struct Worker {
-    std::deque<std::function<void()>> queue;
-    std::condition_variable wake;
-    std::thread thread;
-  };
-  void loop(Worker& worker);
-
-  std::mutex mutex_;
-  bool stopping_ = false;
-  std::vector<std::unique_ptr<Worker>> workers_;
-};
-
 class BatchPipeline {
  public:
-  BatchPipeline(const Model& model, const AcousticModel& acoustic, DecoderPool& pool);
+  BatchPipeline(const Model& model, std::size_t batch_size, DecoderPool& pool);
 
   // Runs every utterance; results[i] are input i's best `num_results` transcripts.
   std::vector<std::vector<Transcript>> run(const std::vector<SampleView>& audios, std::size_t num_results);
+  const BatchStats& stats() const { return stats_; }
 
  private:
   struct Row;
   struct Request {
-    ov::InferRequest infer;      // on the batch-B model, its tensors bound once
+    ov::InferRequest infer;      // bound each step to the busy rows of its buffers
     ov::Tensor windows, logits;  // [B, n_steps, window] and [B, n_steps, classes], this request's own
     std::size_t pending = 0;     // decode tasks still reading `logits` (guarded by done_mutex_)
   };
 
   void assign(Row& row, std::size_t row_index, std::size_t input, int request);
-  void infer_row(int q, std::size_t row);
   void task_done(int q, std::exception_ptr error);
   void wait_decoded(int q);
 
@@ -75,16 +49,12 @@ class BatchPipeline {
   std::size_t batch_, steps_, window_floats_, n_input_, n_context_, classes_, cell_;
   ov::Tensor state_c_[2], state_h_[2];  // [B, n_cell]; request q reads pair q and writes pair 1 - q
   Request requests_[2];
-  // When only a few rows are busy (the tail of a run), each runs alone on the Model's batch-1 model, over views
-  // of its rows (the same arithmetic per row: both models have static shapes). Which is cheaper is learnt from
-  // the measured call times.
-  ov::InferRequest single_;
-  double batch_seconds_ = 0, single_seconds_ = 0;  // moving averages (0 = not measured yet)
   const std::vector<SampleView>* audios_ = nullptr;
 
   std::mutex done_mutex_;
   std::condition_variable done_;
   std::exception_ptr error_;
+  BatchStats stats_;
 };
 
 }  // namespace pyds::runtime

@@ -1,9 +1,12 @@
-// pyds.json, as the C++ runtime reads it (the schema is documented in src/pyds/bundle.py). Only the fields the
-// runtime uses are kept; each is type-checked, and a bad one is an InvalidModel error naming file and field.
+// pyds.json: the one validation of the manifest (the schema is documented in src/pyds/bundle.py, which reads
+// and checks bundles through parse_bundle/read_bundle via pyds._core). Every field is type- and range-checked,
+// unknown fields are errors, and a bad one is an InvalidModel error naming file and field. Only the fields the
+// runtime uses are kept in BundleInfo.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pyds/options.hpp"
@@ -31,13 +34,19 @@ struct BundleInfo {
   std::string numerics_mode;
   std::map<std::string, std::string> ov_config;  // compile properties that decide the arithmetic
   bool exact_divide = false;  // keep every Divide a true division (see numerics.hpp)
+  // numerics.fast (optional): the IR and compile properties of numerics "fast"; path "" when absent
+  std::string fast_acoustic_model_path;
+  std::map<std::string, std::string> fast_ov_config;
   bool logits_are_probabilities = true;
   std::string scorer_path;  // optional, absolute ("" when the bundle has none)
   double scorer_alpha = 0, scorer_beta = 0;
 };
 
-// Reads <directory>/pyds.json. Throws ModelNotFound when the directory or manifest is missing,
-// InvalidModel for anything malformed.
+// Validates the text of a pyds.json (`where` names it in errors; paths in the result are under `directory`).
+// Throws InvalidModel for anything malformed. Touches no file.
+BundleInfo parse_bundle(std::string_view text, const std::string& where, const std::string& directory);
+// Reads and validates <directory>/pyds.json and checks that the IR's .xml and .bin exist. Throws ModelNotFound
+// when the manifest cannot be opened, InvalidModel for anything malformed.
 BundleInfo read_bundle(const std::string& directory);
 
 }  // namespace pyds::runtime

@@ -6,6 +6,7 @@
 #include "pyds/stream.hpp"
 #include "runtime/acoustic_model.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/live_scheduler.hpp"
 
 namespace pyds {
 
@@ -30,12 +31,9 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
   } catch (const Error& e) {
     throw_error(ErrorKind::InvalidModel, bundle.manifest_path + ": feature settings: " + e.what());
   }
-  runtime::CompileSettings compile;
-  compile.device = options.device;
-  compile.cache_dir = options.cache_dir;
-  compile.threads = options.threads;
-  compile.fidelity = options.numerics == "fidelity";
-  model->acoustic_ = std::make_unique<runtime::AcousticModel>(bundle, model->alphabet_.num_classes(), compile);
+  if (options.live_batch_rows == 0) throw_error(ErrorKind::InvalidArgument, "live_batch_rows must be at least 1");
+  model->acoustic_ = std::make_unique<runtime::AcousticModel>(bundle, model->alphabet_.num_classes(),
+                                                              runtime::CompileSettings::from(options));
 
   DecoderSettings& s = model->settings_;
   s.options.beam_width = options.beam_width ? options.beam_width : bundle.beam_width;
@@ -43,10 +41,42 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
       static_cast<double>(bundle.features.step_samples()) / static_cast<double>(bundle.features.sample_rate);
   s.options.validate();
   model->bundled_scorer_ = bundle.scorer_path;
+  if (options.bundled_scorer && !bundle.scorer_path.empty()) {  // the one place a bundle's scorer is applied
+    std::shared_ptr<const Scorer> scorer;
+    try {
+      scorer = Scorer::load(bundle.scorer_path, model->alphabet_);
+    } catch (const Error& e) {
+      throw_error(e.kind(), bundle.manifest_path + ": field 'scorer': " + e.what());
+    }
+    model->enable_scorer(std::move(scorer), bundle.scorer_alpha, bundle.scorer_beta);
+  }
   return model;
 }
 
 Model::~Model() = default;
+
+bool Model::batchable() const { return acoustic_->batchable(); }
+
+bool Model::batches_streams() const { return options_.batch_streams && batchable(); }
+
+runtime::LiveScheduler* Model::live_scheduler() const {
+  if (!batches_streams()) return nullptr;
+  std::lock_guard<std::mutex> lock(scheduler_mutex_);
+  if (!scheduler_)
+    scheduler_ = std::make_unique<runtime::LiveScheduler>(*acoustic_, options_.live_batch_rows,
+                                                          options_.live_decoder_threads);
+  return scheduler_.get();
+}
+
+std::size_t Model::live_rounds() const {
+  std::lock_guard<std::mutex> lock(scheduler_mutex_);
+  return scheduler_ ? scheduler_->rounds() : 0;
+}
+
+std::size_t Model::live_rows() const {
+  std::lock_guard<std::mutex> lock(scheduler_mutex_);
+  return scheduler_ ? scheduler_->rows() : 0;
+}
 
 std::size_t Model::n_context() const { return n_context_; }
 std::size_t Model::n_steps() const { return acoustic_->n_steps(); }

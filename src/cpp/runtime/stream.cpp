@@ -1,11 +1,10 @@
 #include "pyds/stream.hpp"
 
-#include <algorithm>
-#include <cstring>
-
 #include "pyds/errors.hpp"
 #include "pyds/model.hpp"
 #include "runtime/acoustic_model.hpp"
+#include "runtime/context_windows.hpp"
+#include "runtime/live_scheduler.hpp"
 
 namespace pyds {
 
@@ -18,43 +17,64 @@ CtcBeamSearch make_decoder(const Model& model) {
 
 Stream::Stream(std::shared_ptr<const Model> model)
     : model_(std::move(model)), features_(model_->mfcc()),
-      windower_(model_->n_context(), static_cast<std::size_t>(model_->feature_options().dct_coefficients)),
-      session_(std::make_unique<runtime::AcousticSession>(model_->acoustic())), decoder_(make_decoder(*model_)) {
-  frames_.reserve(64 * windower_.n_input());
+      windows_(std::make_unique<runtime::ContextWindows>(
+          model_->n_context(), static_cast<std::size_t>(model_->feature_options().dct_coefficients),
+          model_->n_steps())),
+      decoder_(make_decoder(*model_)) {
+  frames_.reserve(64 * windows_->n_input());
+  if (runtime::LiveScheduler* scheduler = model_->live_scheduler())
+    slot_ = scheduler->open([this](const float* probs, std::size_t valid) { decode(probs, valid); });
+  else
+    session_ = std::make_unique<runtime::AcousticSession>(model_->acoustic());
 }
 
-Stream::~Stream() = default;
+Stream::~Stream() {
+  if (slot_) slot_->close();  // from here on no decode callback touches this stream
+}
 
 void Stream::feed_audio(const SampleView& samples) {
   if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is finished: create a new one (or reset it)");
   frames_.clear();
   features_.accept(samples, frames_);
-  on_frames(frames_.data(), frames_.size() / windower_.n_input());
+  push_frames(frames_.size() / windows_->n_input());
+  run_chunks(false);
 }
 
-void Stream::on_frames(const float* frames, std::size_t n_frames) {
-  windower_.push(frames, n_frames, [this](const float* window) { on_window(window); });
+void Stream::push_frames(std::size_t n_frames) { windows_->append(frames_.data(), n_frames); }
+
+void Stream::run_chunks(bool partial) {
+  while (windows_->chunk_ready() || (partial && windows_->available() > 0)) {
+    if (slot_) {
+      slot_->submit(*windows_);
+    } else {
+      const std::size_t valid = windows_->take_chunk(session_->window_rows());
+      decode(session_->run(), valid);
+    }
+  }
 }
 
-void Stream::on_window(const float* window) {
-  const std::size_t width = windower_.window_floats();
-  std::memcpy(session_->window_rows() + pending_steps_ * width, window, width * sizeof(float));
-  if (++pending_steps_ == model_->n_steps()) run_chunk(pending_steps_);
+void Stream::decode(const float* probs, std::size_t valid) {
+  decoder_.next(probs, valid);
+  if (record_) recorded_.insert(recorded_.end(), probs, probs + valid * model_->alphabet().num_classes());
+  timesteps_ += valid;
 }
 
-void Stream::run_chunk(std::size_t valid_steps) {
-  const std::size_t steps = model_->n_steps();
-  const std::size_t width = windower_.window_floats();
-  if (valid_steps < steps)  // Coqui >= 1.2 zero-fills the rows a partial last chunk does not use
-    std::fill(session_->window_rows() + valid_steps * width, session_->window_rows() + steps * width, 0.0f);
-  const float* probs = session_->run();
-  decoder_.next(probs, valid_steps);
-  if (record_) recorded_.insert(recorded_.end(), probs, probs + valid_steps * model_->alphabet().num_classes());
-  timesteps_ += valid_steps;
-  pending_steps_ = 0;
+void Stream::drain() const {
+  if (slot_) slot_->wait();
+}
+
+const std::vector<float>& Stream::probabilities() const {
+  drain();
+  return recorded_;
+}
+
+std::size_t Stream::timesteps() const {
+  drain();
+  return timesteps_;
 }
 
 std::vector<Transcript> Stream::intermediate_decode(std::size_t num_results) const {
+  drain();
   return decoder_.decode(num_results);
 }
 
@@ -62,8 +82,9 @@ std::vector<Transcript> Stream::intermediate_decode_flush_buffers(std::size_t nu
   if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is finished: create a new one (or reset it)");
   frames_.clear();
   features_.peek(frames_);
-  on_frames(frames_.data(), 1);
-  if (pending_steps_ > 0) run_chunk(pending_steps_);
+  push_frames(1);
+  run_chunks(true);
+  drain();
   return decoder_.decode(num_results);
 }
 
@@ -71,19 +92,22 @@ std::vector<Transcript> Stream::finish(std::size_t num_results) {
   if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is already finished: create a new one (or reset it)");
   frames_.clear();
   features_.finish(frames_);
-  on_frames(frames_.data(), 1);
-  windower_.finish([this](const float* window) { on_window(window); });
-  if (pending_steps_ > 0) run_chunk(pending_steps_);
+  push_frames(1);
+  windows_->close();
+  run_chunks(true);
   finished_ = true;
+  drain();
   return decoder_.decode(num_results);
 }
 
 void Stream::reset() {
+  if (slot_)
+    slot_->reset_state();  // waits for the chunks in flight first
+  else
+    session_->reset_state();
   features_.reset();
-  windower_.reset();
-  session_->reset_state();
+  windows_->reset();
   decoder_.reset();
-  pending_steps_ = 0;
   timesteps_ = 0;
   finished_ = false;
   recorded_.clear();

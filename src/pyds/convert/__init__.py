@@ -1,14 +1,16 @@
 """pyds-convert: DeepSpeech and Coqui STT model files to an OpenVINO IR model bundle.
 
-``convert_model(src, out_dir)`` detects the source format by content, loads it with its loader
-(``tflite.py``; ``tensorflow.py`` for .pb/.pbmm/checkpoints) into one ``SourceModel``, builds the acoustic IR
+``convert_model(src, out_dir)`` detects the source format by content (``detect.py``), loads it with its loader
+(``tflite.py``, ``tensorflow.py`` for .pb, ``pbmm.py``, ``checkpoint.py``) into one ``SourceModel`` whose
+``metadata`` is a ``SourceMetadata`` (``metadata.py``; the alphabet of every format parsed by ``alphabet.py``),
+builds the acoustic IR
 (the canonical batch-dynamic graph from the weights by default, or OpenVINO's own frontend conversion), and
 writes ``acoustic.xml``/``.bin`` + ``pyds.json`` into a temporary directory beside ``out_dir`` that is renamed
 into place at the end: a failed conversion leaves nothing behind.
 
-Contracts with the other modules (imported lazily, so a missing optional dependency only matters when used):
-``tensorflow.load(path, fmt) -> SourceModel`` for "pb" | "pbmm" | "checkpoint";
-``mo.convert_ir(source, work_dir, *, precision) -> Path`` (the .xml it wrote, with the bundle io names).
+Loaders are imported lazily, so a missing optional dependency only matters when used. Each takes
+``alphabet=`` (an ``alphabet.txt``, labels or a ``pyds.decoder.Alphabet``) to replace the source's own.
+``mo.convert_ir(source, work_dir, *, precision) -> Path`` writes the .xml of the legacy backend.
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConversionError, ModelNotFoundError
+from ..errors import ConversionError
+from .alphabet import AlphabetSpec
 from .detect import FORMATS, detect_format
+from .metadata import SourceMetadata
 from .spec import AcousticWeights, SourceModel
 
-__all__ = ["convert_model", "load_source", "detect_format", "SourceModel", "AcousticWeights", "FORMATS"]
+__all__ = [
+    "convert_model",
+    "load_source",
+    "detect_format",
+    "SourceModel",
+    "SourceMetadata",
+    "AcousticWeights",
+    "FORMATS",
+]
 
 IO_NAMES = {
     "features": "input_node",
@@ -33,46 +45,34 @@ IO_NAMES = {
     "state_c_out": "new_state_c",
     "state_h_out": "new_state_h",
 }
-_OVERRIDABLE = (
-    "sample_rate",
-    "feature_win_len_ms",
-    "feature_win_step_ms",
-    "beam_width",
-    "language",
-    "alphabet",
-    "utf8_mode",
-    "mfcc_upper_hz",
-)
 
 
-def load_source(src: str | Path, *, with_frontend: bool = True) -> SourceModel:
-    """Detect and load a source model (no conversion)."""
+def load_source(src: str | Path, *, with_frontend: bool = True, alphabet: AlphabetSpec | None = None) -> SourceModel:
+    """Detect and load a source model (no conversion); ``alphabet`` replaces the source's own alphabet."""
     path = Path(src)
     fmt = detect_format(path)
-    if fmt == "tflite":
-        from .tflite import load_tflite
-
-        return load_tflite(path, with_frontend=with_frontend)
     try:
-        from . import tensorflow as tf_loader
-    except ImportError as exc:
-        raise ConversionError(f"{path}: converting {fmt} sources needs pyds.convert.tensorflow ({exc})") from exc
-    return tf_loader.load(path, fmt)
+        if fmt == "tflite":
+            from .tflite import load_tflite
 
+            return load_tflite(path, with_frontend=with_frontend, alphabet=alphabet)
+        if fmt == "pb":
+            from .tensorflow import load_pb
 
-def _apply_overrides(metadata: dict[str, Any], overrides: dict[str, Any]) -> None:
-    for key, value in overrides.items():
-        if key not in _OVERRIDABLE:
-            raise ConversionError(f"unknown override '{key}' (allowed: {', '.join(_OVERRIDABLE)})")
-        if key == "alphabet" and isinstance(value, (str, Path)):
-            from ..decoder import Alphabet  # pragma: no cover - needs the decoder module
+            return load_pb(path, with_frontend=with_frontend, alphabet=alphabet)
+        if fmt == "pbmm":
+            from .pbmm import load_pbmm
 
-            value = list(Alphabet.from_file(str(value)).labels)
-        metadata[key] = value
+            return load_pbmm(path, with_frontend=with_frontend, alphabet=alphabet)
+    except ImportError as exc:  # pragma: no cover - an install without the converter's dependencies
+        raise ConversionError(f"{path}: converting {fmt} sources needs {exc.name} ({exc})") from exc
+    from .checkpoint import load_checkpoint  # checkpoints have no graph: no frontend model
+
+    return load_checkpoint(path, alphabet=alphabet)
 
 
 def _pack_scorer(
-    scorer: str | Path, alpha: float | None, beta: float | None, meta: dict[str, Any], bundle_dir: Path
+    scorer: str | Path, alpha: float | None, beta: float | None, meta: SourceMetadata, bundle_dir: Path
 ) -> dict[str, Any]:
     """Check a scorer against the model's alphabet and copy it into the bundle; the pyds.json ``scorer`` entry."""
     from ..decoder import Alphabet, Scorer
@@ -81,7 +81,7 @@ def _pack_scorer(
     path = Path(scorer)
     if not path.is_file():
         raise ConversionError(f"{path}: scorer file not found")
-    alphabet = Alphabet.utf8() if meta["utf8_mode"] else Alphabet(list(meta["alphabet"]))
+    alphabet = Alphabet.utf8() if meta.utf8_mode else Alphabet(list(meta.alphabet))
     try:
         loaded = Scorer(str(path), alphabet, alpha=alpha, beta=beta)
     except PydsError as exc:
@@ -101,7 +101,7 @@ def _frontend_ir(source: SourceModel):
     model = source.frontend_model
     if model is None:
         raise ConversionError(f"{source.path}: the loader produced no frontend IR")
-    n_steps = source.metadata["n_steps"]
+    n_steps = source.metadata.n_steps
     for result in model.get_results():
         tensor = result.input_value(0)
         names = tensor.get_names() | result.output(0).get_names()
@@ -128,6 +128,7 @@ def convert_model(
     scorer: str | Path | None = None,
     scorer_alpha: float | None = None,
     scorer_beta: float | None = None,
+    alphabet: AlphabetSpec | None = None,
     **overrides: Any,
 ) -> Path:
     """Convert a DeepSpeech/Coqui model file into a pyds bundle directory; returns ``out_dir``.
@@ -142,7 +143,12 @@ def convert_model(
     - ``scorer``: a ``.scorer`` (or KenLM binary / ARPA) to ship inside the bundle; ``pyds.Model`` then enables it
       by default, with ``scorer_alpha``/``scorer_beta`` (default: the file's). It is checked against the model's
       alphabet first.
-    - ``overrides``: metadata to replace, e.g. ``beam_width=100``, ``language="hy-AM"``, ``alphabet=[...]``.
+    - ``alphabet``: the model's alphabet, replacing the source's ``metadata_alphabet`` (required for a source
+      that has none, e.g. a frozen graph exported without metadata or a checkpoint without ``alphabet.txt``):
+      an ``alphabet.txt`` path, the labels in class order, or a ``pyds.decoder.Alphabet``
+      (``Alphabet.utf8()`` for a bytes-output model). It must fit the model's output classes.
+    - ``overrides``: metadata to replace (``metadata.OVERRIDABLE``), e.g. ``beam_width=100``,
+      ``language="hy-AM"``.
     """
     import openvino as ov
 
@@ -158,15 +164,13 @@ def convert_model(
     if numerics not in (None, "hybrid_int8", "f32"):
         raise ConversionError(f"unknown numerics '{numerics}' (expected 'hybrid_int8' or 'f32')")
     src, out_dir = Path(src), Path(out_dir)
-    if not src.exists():
-        raise ModelNotFoundError(f"{src}: no such file or directory")
+    detect_format(src)  # ModelNotFoundError / ConversionError before anything is written
     if out_dir.exists() and not force:
         raise ConversionError(f"{out_dir} already exists (use force=True / --force to replace it)")
 
     use_frontend = graph == "frontend" and backend == "ovc"
-    source = load_source(src, with_frontend=use_frontend)
-    meta = dict(source.metadata)
-    _apply_overrides(meta, overrides)
+    source = load_source(src, with_frontend=use_frontend, alphabet=alphabet)
+    meta = source.metadata.with_overrides(**overrides)
     mode = numerics or source.numerics_hint
     if backend == "mo" or use_frontend:
         if numerics == "hybrid_int8":
@@ -208,17 +212,18 @@ def convert_model(
                     raise ConversionError(f"{src}: the loader extracted no weights for the canonical graph")
                 model = build_acoustic_model(
                     weights,
-                    n_steps=meta["n_steps"],
-                    n_context=meta["n_context"],
-                    n_input=meta["n_input"],
+                    n_steps=meta.n_steps,
+                    n_context=meta.n_context,
+                    n_input=meta.n_input,
                     numerics=mode,
-                    relu_clip=float(meta.get("relu_clip", 20.0)),
+                    relu_clip=float(meta.relu_clip),
                     int8_weights=bool(weights.int8) or precision == "int8",
                 )
                 batch = "dynamic"
             ov.save_model(model, str(xml), compress_to_fp16=False)
         if weights is not None:
             numerics_entry = numerics_config(mode, weights)
+            numerics_entry["fast"] = _write_fast_ir(weights, meta, tmp)
         else:
             numerics_entry = {
                 "mode": "f32",
@@ -229,18 +234,18 @@ def convert_model(
         scorer_entry = _pack_scorer(scorer, scorer_alpha, scorer_beta, meta, tmp) if scorer is not None else None
         bundle = Bundle(
             acoustic_model=xml.name,
-            sample_rate=int(meta["sample_rate"]),
-            feature_win_len_ms=int(meta["feature_win_len_ms"]),
-            feature_win_step_ms=int(meta["feature_win_step_ms"]),
-            mfcc_upper_hz=meta["mfcc_upper_hz"],
-            n_input=int(meta["n_input"]),
-            n_context=int(meta["n_context"]),
-            n_steps=int(meta["n_steps"]),
-            n_cell_dim=int(meta["n_cell_dim"]),
-            alphabet=list(meta["alphabet"]),
-            utf8_mode=bool(meta["utf8_mode"]),
-            beam_width=int(meta["beam_width"]),
-            language=str(meta["language"]),
+            sample_rate=int(meta.sample_rate),
+            feature_win_len_ms=int(meta.feature_win_len_ms),
+            feature_win_step_ms=int(meta.feature_win_step_ms),
+            mfcc_upper_hz=meta.mfcc_upper_hz,
+            n_input=int(meta.n_input),
+            n_context=int(meta.n_context),
+            n_steps=int(meta.n_steps),
+            n_cell_dim=int(meta.n_cell_dim),
+            alphabet=list(meta.alphabet),
+            utf8_mode=bool(meta.utf8_mode),
+            beam_width=int(meta.beam_width),
+            language=str(meta.language),
             io=dict(IO_NAMES),
             batch=batch,
             numerics=numerics_entry,
@@ -272,7 +277,32 @@ def convert_model(
     return out_dir
 
 
-def _check_ir(xml: Path, meta: dict[str, Any]) -> None:
+def _write_fast_ir(weights: AcousticWeights, meta: SourceMetadata, bundle_dir: Path) -> dict[str, Any]:
+    """Write the ``fast`` numerics' own IR (``fast_graph``) into the bundle; the ``numerics.fast`` entry.
+
+    Written at conversion, beside the exact IR, rather than derived by the runtime at load: the graph is built
+    from the source's weights by the Python converter, which the C++ runtime (and the C ABI) does not have.
+    """
+    import openvino as ov
+
+    from .fast_graph import build_fast_model, fast_numerics_entry
+
+    entry = fast_numerics_entry()
+    model = build_fast_model(
+        weights,
+        n_steps=meta.n_steps,
+        n_context=meta.n_context,
+        n_input=meta.n_input,
+        relu_clip=float(meta.relu_clip),
+    )
+    xml = bundle_dir / entry["acoustic_model"]
+    ov.save_model(model, str(xml), compress_to_fp16=False)
+    _check_ir(xml, meta)
+    return entry
+
+
+def _check_ir(xml: Path, meta: SourceMetadata) -> None:
+
     """The saved IR has the bundle's io names with the expected static dimensions."""
     import openvino as ov
 
@@ -282,6 +312,6 @@ def _check_ir(xml: Path, meta: dict[str, Any]) -> None:
     if missing:
         raise ConversionError(f"{xml.name}: the IR lacks tensors {missing}")
     shape = model.input("input_node").get_partial_shape()
-    want = [meta["n_steps"], 2 * meta["n_context"] + 1, meta["n_input"]]
+    want = [meta.n_steps, 2 * meta.n_context + 1, meta.n_input]
     if shape.rank.get_length() != 4 or [d.get_length() for d in list(shape)[1:]] != want:
         raise ConversionError(f"{xml.name}: input_node is {shape}, expected [B, {want[0]}, {want[1]}, {want[2]}]")

@@ -13,38 +13,33 @@ flags say ``bytes_output_mode``/``utf8``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._files import sha256_file
 from ..errors import ConversionError
+from ._tf_common import CELL_SCOPE, check_shapes
+from .alphabet import AlphabetSpec, ModelAlphabet, resolve
+from .metadata import EXPORT_DEFAULTS, SourceMetadata, default_mfcc_upper_hz
 from .spec import AcousticWeights, SourceModel
-from .tensorflow import (
-    CELL_SCOPE,
-    DEFAULT_BEAM_WIDTH,
-    UTF8_LABELS,
-    _check_shapes,
-    _override_alphabet,
-    sha256_file,
-)
 
-__all__ = ["load_checkpoint", "find_checkpoint", "is_checkpoint", "read_flags"]
+__all__ = ["load_checkpoint", "find_checkpoint", "read_flags"]
 
 # The checkpoint state files DeepSpeech writes, in the order its export prefers them.
 _STATE_FILES = ("best_dev_checkpoint", "checkpoint")
-_DEFAULTS: dict[str, Any] = {
-    "sample_rate": 16000,
-    "feature_win_len_ms": 32,
-    "feature_win_step_ms": 20,
-    "beam_width": DEFAULT_BEAM_WIDTH,
-    "version": 6,
-    "language": "",
-    "n_input": 26,
-    "n_steps": 16,
-}
-_METADATA_KEYS = set(_DEFAULTS) | {"mfcc_upper_hz"}
+_DEFAULT_KEYS = (
+    "sample_rate",
+    "feature_win_len_ms",
+    "feature_win_step_ms",
+    "beam_width",
+    "version",
+    "language",
+    "n_input",
+    "n_steps",
+)
+_METADATA_KEYS = {*_DEFAULT_KEYS, "mfcc_upper_hz"}
 # DeepSpeech training flag -> metadata key (integers unless noted)
 _FLAG_KEYS = {
     "audio_sample_rate": "sample_rate",
@@ -101,15 +96,6 @@ def find_checkpoint(path: str | os.PathLike[str]) -> Path:
     raise ConversionError(f"{path} is not a TensorFlow checkpoint directory or prefix")
 
 
-def is_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """True for a directory or prefix that ``find_checkpoint`` resolves."""
-    try:
-        find_checkpoint(path)
-        return True
-    except (ConversionError, OSError):
-        return False
-
-
 def _metadata_from_flags(flags: dict[str, str]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for flag, key in _FLAG_KEYS.items():
@@ -124,28 +110,26 @@ def _metadata_from_flags(flags: dict[str, str]) -> dict[str, Any]:
     return meta
 
 
-def _resolve_alphabet(
-    alphabet: str | os.PathLike[str] | Sequence[str] | None, directory: Path, flags: dict[str, str]
-) -> tuple[list[str], bool]:
+def _resolve_alphabet(alphabet: AlphabetSpec | None, directory: Path, flags: dict[str, str]) -> ModelAlphabet:
     if alphabet is not None:
-        return _override_alphabet(alphabet)
+        return resolve(alphabet)
     beside = directory / "alphabet.txt"
     if beside.is_file():
-        return _override_alphabet(beside)
+        return resolve(beside)
     configured = flags.get("alphabet_config_path", "")
     if configured:
         candidate = Path(configured) if Path(configured).is_absolute() else directory / configured
         if candidate.is_file():
-            return _override_alphabet(candidate)
+            return resolve(candidate)
     if any(flags.get(k, "").lower() in ("true", "1") for k in ("bytes_output_mode", "utf8")):
-        return list(UTF8_LABELS), True
+        return ModelAlphabet([], True)
     raise ConversionError(f"{directory}: a checkpoint has no alphabet; give the model's alphabet.txt (alphabet=...)")
 
 
 def load_checkpoint(
     path: str | os.PathLike[str],
     *,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    alphabet: AlphabetSpec | None = None,
     **metadata: Any,
 ) -> SourceModel:
     """Read a DeepSpeech checkpoint's acoustic weights into a ``SourceModel`` (``frontend_model`` None).
@@ -186,26 +170,28 @@ def load_checkpoint(
     w["lstm_w"] = get(f"{CELL_SCOPE}/kernel")
     w["lstm_b"] = get(f"{CELL_SCOPE}/bias")  # LSTMBlockFusedCell(forget_bias=0): nothing to fold
     weights = AcousticWeights(**w)
-    _check_shapes(weights, prefix)
+    check_shapes(weights, prefix)
 
     flags = read_flags(prefix.parent)
-    labels, utf8 = _resolve_alphabet(alphabet, prefix.parent, flags)
-    if len(labels) + 1 != weights.n_classes:
-        raise ConversionError(
-            f"checkpoint {prefix}: the alphabet has {len(labels)} labels but the model outputs "
-            f"{weights.n_classes} classes (labels + 1 blank); this alphabet does not belong to this model"
-        )
-    meta: dict[str, Any] = {**_DEFAULTS, **_metadata_from_flags(flags), **metadata}
-    meta.setdefault("mfcc_upper_hz", 4000 if meta["version"] == 5 else 8000)
+    parsed = _resolve_alphabet(alphabet, prefix.parent, flags)
+    parsed.check_classes(weights.n_classes, f"checkpoint {prefix}")
+    meta: dict[str, Any] = {
+        **{k: EXPORT_DEFAULTS[k] for k in _DEFAULT_KEYS},
+        **_metadata_from_flags(flags),
+        **metadata,
+    }
+    if "mfcc_upper_hz" not in meta:
+        meta["mfcc_upper_hz"] = default_mfcc_upper_hz(meta["version"], meta["sample_rate"])
     features, n_input = weights.layer1_w.shape[0], int(meta["n_input"])
     if n_input <= 0 or features % n_input or (features // n_input) % 2 == 0:
         raise ConversionError(
             f"checkpoint {prefix}: layer 1 takes {features} features, which is no odd number of "
             f"{n_input}-coefficient frames"
         )
-    meta.update(
-        alphabet=labels,
-        utf8_mode=utf8,
+    record = SourceMetadata(
+        **meta,
+        alphabet=list(parsed.labels),
+        utf8_mode=parsed.utf8_mode,
         n_context=(features // n_input - 1) // 2,
         n_cell_dim=weights.n_cell_dim,
     )
@@ -216,7 +202,7 @@ def load_checkpoint(
         format="checkpoint",
         path=prefix,
         sha256=sha256_file(index),
-        metadata=meta,
+        metadata=record,
         frontend_model=None,
         weights=weights,
         numerics_hint="f32",

@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         default="canonical",
         help="batch-dynamic graph built from the weights (default) or OpenVINO's own conversion",
     )
+    p.add_argument(
+        "--alphabet",
+        default=None,
+        metavar="FILE",
+        help="the model's alphabet.txt, replacing the source's metadata_alphabet (needed when it has none)",
+    )
     p.add_argument("--beam-width", type=int, default=None, help="override the model's default beam width")
     p.add_argument("--language", default=None, help="override the model's language tag")
     p.add_argument(
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             scorer=args.scorer,
             scorer_alpha=args.alpha,
             scorer_beta=args.beta,
+            alphabet=args.alphabet,
             **overrides,
         )
     except PydsError as exc:

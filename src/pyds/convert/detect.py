@@ -1,4 +1,8 @@
-"""Recognise a source model's format from its content (the extension is only a tie-breaker)."""
+"""Recognise a source model's format from its content: the one format detection of ``pyds.convert``.
+
+Every caller (``load_source``, the ``mo`` backend, the tests) asks ``detect_format``; the loaders then check
+their format in full while reading it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from ..errors import ConversionError, ModelNotFoundError
 __all__ = ["detect_format", "FORMATS"]
 
 FORMATS = ("tflite", "pb", "pbmm", "checkpoint")
+#: The last 8 bytes of a checkpoint's ``.index`` (a LevelDB-format table): its magic number.
+_TABLE_MAGIC = struct.pack("<Q", 0xDB4775248B80FB57)
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -49,13 +55,30 @@ def _looks_like_pbmm(path: Path, size: int) -> bool:
     return b"memmapped_package://" in directory
 
 
+def _is_checkpoint_index(path: Path) -> bool:
+    try:
+        size = path.stat().st_size
+        if size < 8:
+            return False
+        with open(path, "rb") as f:
+            f.seek(size - 8)
+            return f.read(8) == _TABLE_MAGIC
+    except OSError:
+        return False
+
+
 def detect_format(path: str | Path) -> str:
-    """One of ``FORMATS`` for a model file or checkpoint directory; ConversionError if none fits."""
+    """One of ``FORMATS`` for a model file, a checkpoint directory, a checkpoint prefix (``…/best_dev-1234``)
+    or its ``.index``; ConversionError if none fits, ModelNotFoundError if ``path`` does not exist."""
     path = Path(path)
     if not path.exists():
+        if _is_checkpoint_index(path.with_name(path.name + ".index")):
+            return "checkpoint"  # a checkpoint prefix names no file itself
         raise ModelNotFoundError(f"{path}: no such file or directory")
     if path.is_dir():
-        if (path / "checkpoint").is_file() or any(path.glob("*.index")):
+        if any((path / state).is_file() for state in ("checkpoint", "best_dev_checkpoint")) or any(
+            path.glob("*.index")
+        ):
             return "checkpoint"
         raise ConversionError(f"{path}: a directory, but not a TensorFlow checkpoint (no 'checkpoint' or *.index)")
     size = path.stat().st_size
@@ -63,6 +86,8 @@ def detect_format(path: str | Path) -> str:
         head = f.read(64)
     if len(head) >= 8 and head[4:8] == b"TFL3":
         return "tflite"
+    if path.suffix == ".index" and _is_checkpoint_index(path):
+        return "checkpoint"
     if _looks_like_pbmm(path, size):
         return "pbmm"
     if _looks_like_graphdef(head, size):

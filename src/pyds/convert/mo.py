@@ -20,23 +20,19 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._files import sha256_file
 from ..errors import ConversionError
+from ._tf_common import STATE_C_OUTPUT, STATE_H_OUTPUT, parse_graphdef
+from .alphabet import AlphabetSpec
+from .detect import detect_format
+from .metadata import SourceMetadata
 from .spec import SourceModel
-from .tensorflow import (
-    STATE_C_OUTPUT,
-    STATE_H_OUTPUT,
-    _state_outputs,
-    inspect_graphdef,
-    name_outputs,
-    parse_graphdef,
-    sha256_file,
-)
+from .tensorflow import _state_outputs, inspect_graphdef, name_outputs
 
 __all__ = ["find_mo", "mo_command", "run_mo", "convert_with_mo", "convert_ir", "INSTALL_HINT"]
 
@@ -110,7 +106,7 @@ def run_mo(
     path: Path,
     fmt: str,
     graph: Any,
-    metadata: dict[str, Any],
+    metadata: SourceMetadata,
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Any:
@@ -135,10 +131,10 @@ def run_mo(
             mo,
             source,
             out_dir,
-            n_steps=metadata["n_steps"],
-            window=2 * metadata["n_context"] + 1,
-            n_input=metadata["n_input"],
-            n_cell_dim=metadata["n_cell_dim"],
+            n_steps=metadata.n_steps,
+            window=2 * metadata.n_context + 1,
+            n_input=metadata.n_input,
+            n_cell_dim=metadata.n_cell_dim,
             state_c=state_c,
             state_h=state_h,
             has_lengths="input_lengths" in nodes,
@@ -170,7 +166,7 @@ def run_mo(
 def convert_with_mo(
     path: str | os.PathLike[str],
     *,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    alphabet: AlphabetSpec | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> SourceModel:
     """Load a DeepSpeech ``.pb``/``.pbmm`` with ``mo`` making the frontend model (see the module doc).
@@ -180,11 +176,11 @@ def convert_with_mo(
     logits time-major [n_steps, 1, C] as in the graph). Raises ConversionError when ``mo`` is absent (with
     install steps), fails (with its last output lines) or the file is not a DeepSpeech graph.
     """
-    from .pbmm import is_pbmm
-
     path = Path(path)
     find_mo()  # fail fast, before parsing a large graph
-    fmt = "pbmm" if is_pbmm(path) else "pb"
+    fmt = detect_format(path)
+    if fmt not in ("pb", "pbmm"):
+        raise ConversionError(f"{path}: the mo backend converts frozen graphs (.pb/.pbmm), not a {fmt}")
     graph = _read_graph(path, fmt)
     _, weights, metadata = inspect_graphdef(graph, path, alphabet)
     model = run_mo(path, fmt, graph, metadata, timeout=timeout)
@@ -226,7 +222,7 @@ def convert_ir(
     find_mo()
     graph = _read_graph(Path(source.path), source.format)
     model = run_mo(Path(source.path), source.format, graph, source.metadata, timeout=timeout)
-    n_steps = int(source.metadata["n_steps"])
+    n_steps = source.metadata.n_steps
     for result in model.get_results():
         value = result.input_value(0)
         names = value.get_names() | result.output(0).get_names()

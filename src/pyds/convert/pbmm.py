@@ -17,7 +17,6 @@ import mmap
 import os
 import re
 import struct
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,12 @@ import numpy as np
 
 from ..errors import ConversionError
 from . import _graphdef as gd
+from ._tf_common import parse_graphdef
+from .alphabet import AlphabetSpec
 from .spec import SourceModel
-from .tensorflow import load_graphdef, parse_graphdef
+from .tensorflow import load_graphdef
 
-__all__ = ["is_pbmm", "read_pbmm_graphdef", "load_pbmm", "write_pbmm", "GRAPH_REGION", "ALIGNMENT"]
+__all__ = ["read_pbmm_graphdef", "load_pbmm", "write_pbmm", "GRAPH_REGION", "ALIGNMENT"]
 
 GRAPH_REGION = "memmapped_package://."
 REGION_PREFIX = "memmapped_package://"
@@ -63,16 +64,6 @@ def _directory(data: bytes | mmap.mmap | memoryview, what: str) -> tuple[dict[st
     return regions, dir_offset
 
 
-def is_pbmm(path: str | os.PathLike[str]) -> bool:
-    """True when the file ends in a memmapped-package directory that lists a GraphDef region."""
-    try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            _directory(data, str(path))
-        return True
-    except (OSError, ValueError, ConversionError):
-        return False
-
-
 def read_pbmm_graphdef(data: bytes | mmap.mmap | memoryview, what: str) -> Any:
     """The package's GraphDef, every ImmutableConst turned back into a Const holding its region's bytes."""
     regions, _ = _directory(data, what)
@@ -105,7 +96,7 @@ def read_pbmm_graphdef(data: bytes | mmap.mmap | memoryview, what: str) -> Any:
 def load_pbmm(
     path: str | os.PathLike[str],
     *,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    alphabet: AlphabetSpec | None = None,
     with_frontend: bool = True,
 ) -> SourceModel:
     """Load a DeepSpeech ``.pbmm`` as a ``SourceModel`` (format "pbmm"), exactly as its ``.pb`` would load."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from .._files import sha256_file
 from ..errors import ConversionError
 from . import _graphdef as gd
+from ._tf_common import CELL_SCOPE, STATE_C_OUTPUT, STATE_H_OUTPUT, check_shapes, parse_graphdef
+from .alphabet import AlphabetSpec, parse_serialized, resolve
+from .metadata import EXPORT_DEFAULTS, SourceMetadata, default_mfcc_upper_hz
 from .spec import AcousticWeights, SourceModel
 
 __all__ = [
-    "load",
     "CELL_SCOPE",
     "STATE_C_OUTPUT",
     "STATE_H_OUTPUT",
@@ -40,71 +40,24 @@ __all__ = [
     "inspect_graphdef",
     "name_outputs",
     "parse_graphdef",
-    "sha256_file",
 ]
 
-CELL_SCOPE = "cudnn_lstm/rnn/multi_rnn_cell/cell_0/cudnn_compatible_lstm_cell"
-STATE_C_OUTPUT = f"{CELL_SCOPE}/GatherNd"
-STATE_H_OUTPUT = f"{CELL_SCOPE}/GatherNd_1"
-N_STEPS_DEFAULT = 16  # DeepSpeech's export default and the guide's frozen input_lengths
-DEFAULT_BEAM_WIDTH = 500  # DeepSpeech's export_beam_width default; 0.6 graphs carry no beam width
 _STATE_INPUTS = ("previous_state_c", "previous_state_h")
-#: UTF-8 bytes mode: label i is the byte i+1, shown as a latin-1 character (as pyds.decoder does).
-UTF8_LABELS = tuple(bytes([i + 1]).decode("latin-1") for i in range(255))
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
-
-
-def parse_graphdef(data: bytes | memoryview, what: str) -> Any:
-    """Parse serialized GraphDef bytes; a ConversionError naming ``what`` if they are not one."""
-    graph = gd.GraphDef()
-    try:
-        graph.ParseFromString(data)
-    except Exception as exc:  # protobuf raises DecodeError (or RuntimeError on some backends)
-        raise ConversionError(f"{what} is not a TensorFlow GraphDef (truncated or corrupt): {exc}") from exc
-    if not len(graph.node):
-        raise ConversionError(f"{what} holds no TensorFlow graph nodes")
-    return graph
-
-
-def load(
-    path: str | os.PathLike[str],
-    fmt: str | None = None,
-    *,
-    with_frontend: bool = True,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
-) -> SourceModel:
-    """Load a TensorFlow-family DeepSpeech source: ``fmt`` "pb" | "pbmm" | "checkpoint" (None: detect).
-
-    The one entry point ``convert_model`` needs. ``with_frontend=False`` skips OpenVINO's frontend
-    conversion (``frontend_model`` is then None) when only the weights and metadata are wanted.
-    ``alphabet`` (alphabet.txt path or labels) replaces the source's alphabet and is checked against the
-    output classes; a checkpoint without one uses ``alphabet.txt`` beside it.
-    """
-    from .checkpoint import is_checkpoint, load_checkpoint
-    from .pbmm import is_pbmm, load_pbmm
-
-    if fmt is None:
-        fmt = "checkpoint" if is_checkpoint(path) else "pbmm" if is_pbmm(path) else "pb"
-    if fmt == "pb":
-        return load_pb(path, alphabet=alphabet, with_frontend=with_frontend)
-    if fmt == "pbmm":
-        return load_pbmm(path, alphabet=alphabet, with_frontend=with_frontend)
-    if fmt == "checkpoint":
-        return load_checkpoint(path, alphabet=alphabet)
-    raise ConversionError(f"{path}: format {fmt!r} is not a TensorFlow format (pb, pbmm, checkpoint)")
 
 
 def load_pb(
     path: str | os.PathLike[str],
     *,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    alphabet: AlphabetSpec | None = None,
     with_frontend: bool = True,
 ) -> SourceModel:
     """Load a frozen DeepSpeech ``.pb`` (0.6–0.9; state as placeholders or variables) as a ``SourceModel``.
 
-    ``alphabet`` (an ``alphabet.txt`` path or a list of labels) replaces the graph's ``metadata_alphabet``;
-    it is required when the graph has none. Raises ``ConversionError`` for anything that is not such a graph
-    (corrupt or truncated file, missing tensors, an alphabet that does not fit the output classes).
+    ``alphabet`` (an ``alphabet.txt`` path, a list of labels or a ``pyds.decoder.Alphabet``) replaces the
+    graph's ``metadata_alphabet``; it is required when the graph has none. Raises ``ConversionError`` for
+    anything that is not such a graph (corrupt or truncated file, missing tensors, an alphabet that does not
+    fit the output classes).
     """
     path = Path(path)
     try:
@@ -123,7 +76,7 @@ def load_graphdef(
     path: Path,
     fmt: str,
     sha256: str,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None = None,
+    alphabet: AlphabetSpec | None = None,
     with_frontend: bool = True,
 ) -> SourceModel:
     """A parsed GraphDef (``_graphdef.GraphDef``) -> ``SourceModel``; shared by the .pb and .pbmm loaders."""
@@ -144,8 +97,8 @@ def load_graphdef(
 
 
 def inspect_graphdef(
-    graph: Any, path: Path, alphabet: str | os.PathLike[str] | Sequence[str] | None = None
-) -> tuple[dict[str, Any], AcousticWeights, dict[str, Any]]:
+    graph: Any, path: Path, alphabet: AlphabetSpec | None = None
+) -> tuple[dict[str, Any], AcousticWeights, SourceMetadata]:
     """(nodes by name, weights, metadata) of a DeepSpeech GraphDef; ConversionError if it is not one."""
     nodes = _index(graph, path)
     _state_outputs(nodes, path)
@@ -259,29 +212,8 @@ def extract_weights(nodes: dict[str, Any], path: Path) -> AcousticWeights:
         bias[2 * h : 3 * h] += np.float32(lstm.attr["forget_bias"].f)
     w["lstm_w"], w["lstm_b"] = kernel, bias
     weights = AcousticWeights(**{k: np.ascontiguousarray(v, dtype=np.float32) for k, v in w.items()})
-    _check_shapes(weights, path)
+    check_shapes(weights, path)
     return weights
-
-
-def _check_shapes(w: AcousticWeights, path: Path) -> None:
-    h, c = w.layer1_w.shape[1] if w.layer1_w.ndim == 2 else -1, w.layer6_w.shape[-1]
-    expected = {
-        "layer1_b": (h,),
-        "layer2_w": (h, h),
-        "layer2_b": (h,),
-        "layer3_w": (h, h),
-        "layer3_b": (h,),
-        "lstm_w": (2 * h, 4 * h),
-        "lstm_b": (4 * h,),
-        "layer5_w": (h, h),
-        "layer5_b": (h,),
-        "layer6_w": (h, c),
-        "layer6_b": (c,),
-    }
-    for name, shape in expected.items():
-        actual = getattr(w, name).shape
-        if actual != shape:
-            raise ConversionError(f"{path}: {name} has shape {actual}, expected {shape} for n_cell_dim {h}")
 
 
 def _scalar(nodes: dict[str, Any], name: str, path: Path) -> Any:
@@ -291,101 +223,63 @@ def _scalar(nodes: dict[str, Any], name: str, path: Path) -> Any:
     return value[0]
 
 
-def parse_alphabet(serialized: bytes, what: str) -> tuple[list[str], bool]:
-    """``metadata_alphabet`` bytes -> (labels, utf8_mode); bytes mode is 255 labels that are bytes 1..255."""
-    from .. import _core
-
-    try:
-        count = struct.unpack_from("<H", serialized, 0)[0]
-        records, pos = [], 2
-        for _ in range(count):
-            index, length = struct.unpack_from("<HH", serialized, pos)
-            records.append((index, serialized[pos + 4 : pos + 4 + length]))
-            pos += 4 + length
-    except struct.error as exc:
-        raise ConversionError(f"{what}: serialized alphabet is truncated") from exc
-    if count == 255 and records == [(i, bytes([i + 1])) for i in range(255)]:
-        return list(UTF8_LABELS), True
-    try:
-        labels = list(_core.Alphabet.from_bytes(serialized).labels)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"{what}: serialized alphabet is invalid: {exc}") from exc
-    return labels, False
-
-
-def _override_alphabet(alphabet: str | os.PathLike[str] | Sequence[str]) -> tuple[list[str], bool]:
-    from .. import _core
-
-    try:
-        if isinstance(alphabet, (str, os.PathLike)):
-            parsed = _core.Alphabet.from_file(str(alphabet))
-        else:
-            parsed = _core.Alphabet(list(alphabet))
-        return list(parsed.labels), bool(parsed.is_utf8)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"alphabet {alphabet!r} cannot be used: {exc}") from exc
-
-
 def read_metadata(
     nodes: dict[str, Any],
     path: Path,
     weights: AcousticWeights,
-    alphabet: str | os.PathLike[str] | Sequence[str] | None,
-) -> dict[str, Any]:
+    alphabet: AlphabetSpec | None,
+) -> SourceMetadata:
     """The ``metadata_*`` constants and the shapes of the inputs, as ``SourceModel.metadata``."""
-    meta: dict[str, Any] = {}
 
     def optional(name: str) -> Any:
         return _scalar(nodes, name, path) if name in nodes else None
 
-    version = optional("metadata_version")
-    meta["version"] = int(version) if version is not None else None
-    for key, name, default in (
-        ("sample_rate", "metadata_sample_rate", 16000),
-        ("feature_win_len_ms", "metadata_feature_win_len", 32),
-        ("feature_win_step_ms", "metadata_feature_win_step", 20),
-        ("beam_width", "metadata_beam_width", DEFAULT_BEAM_WIDTH),
-    ):
+    def number(name: str, key: str) -> int:
         value = optional(name)
-        meta[key] = int(value) if value is not None else default
-    language = optional("metadata_language")
-    meta["language"] = language.decode("utf-8", "replace") if isinstance(language, bytes) else ""
+        return int(value) if value is not None else EXPORT_DEFAULTS[key]
 
+    version = optional("metadata_version")
+    language = optional("metadata_language")
     if alphabet is not None:
-        labels, utf8 = _override_alphabet(alphabet)
+        parsed = resolve(alphabet)
     elif "metadata_alphabet" in nodes:
-        serialized = _scalar(nodes, "metadata_alphabet", path)
-        labels, utf8 = parse_alphabet(bytes(serialized), f"{path}: metadata_alphabet")
+        parsed = parse_serialized(bytes(_scalar(nodes, "metadata_alphabet", path)), f"{path}: metadata_alphabet")
     else:
         raise ConversionError(f"{path} has no metadata_alphabet: give the model's alphabet.txt (alphabet=...)")
-    if len(labels) + 1 != weights.n_classes:
-        raise ConversionError(
-            f"{path}: the alphabet has {len(labels)} labels but the model outputs {weights.n_classes} "
-            "classes (labels + 1 blank); this alphabet does not belong to this model"
-        )
-    meta["alphabet"], meta["utf8_mode"] = labels, utf8
+    parsed.check_classes(weights.n_classes, str(path))
+    sample_rate = number("metadata_sample_rate", "sample_rate")
 
     # The Mfcc op itself says which upper frequency the model was trained with; a graph without the MFCC
-    # branch falls back on the version rule (5 = DeepSpeech 0.6 = 4000 Hz, else 8000 Hz).
+    # branch falls back on the version rule.
     mfcc = [n for n in nodes.values() if n.op == "Mfcc"]
     if mfcc and "upper_frequency_limit" in mfcc[0].attr:
-        meta["mfcc_upper_hz"] = int(round(mfcc[0].attr["upper_frequency_limit"].f))
+        upper = int(round(mfcc[0].attr["upper_frequency_limit"].f))
     else:
-        meta["mfcc_upper_hz"] = 4000 if meta["version"] == 5 else 8000
+        upper = default_mfcc_upper_hz(int(version) if version is not None else None, sample_rate)
 
     shape = _placeholder_shape(nodes["input_node"])
     if shape is None or len(shape) != 4 or shape[2] < 1 or shape[2] % 2 == 0 or shape[3] < 1:
         raise ConversionError(f"{path}: input_node has shape {shape}, expected [1, n_steps, 2*n_context+1, n_input]")
-    meta["n_steps"] = shape[1] if shape[1] > 0 else N_STEPS_DEFAULT
-    meta["n_context"] = (shape[2] - 1) // 2
-    meta["n_input"] = shape[3]
-    meta["n_cell_dim"] = weights.n_cell_dim
     if weights.layer1_w.shape[0] != shape[2] * shape[3]:
         raise ConversionError(
             f"{path}: layer 1 takes {weights.layer1_w.shape[0]} features but input_node windows hold "
             f"{shape[2]}x{shape[3]}"
         )
-    return meta
+    return SourceMetadata(
+        sample_rate=sample_rate,
+        feature_win_len_ms=number("metadata_feature_win_len", "feature_win_len_ms"),
+        feature_win_step_ms=number("metadata_feature_win_step", "feature_win_step_ms"),
+        beam_width=number("metadata_beam_width", "beam_width"),
+        version=int(version) if version is not None else None,
+        language=language.decode("utf-8", "replace") if isinstance(language, bytes) else "",
+        alphabet=list(parsed.labels),
+        utf8_mode=parsed.utf8_mode,
+        mfcc_upper_hz=upper,
+        n_input=shape[3],
+        n_context=(shape[2] - 1) // 2,
+        n_steps=shape[1] if shape[1] > 0 else EXPORT_DEFAULTS["n_steps"],
+        n_cell_dim=weights.n_cell_dim,
+    )
 
 
 def _placeholder_shape(node: Any) -> tuple[int, ...] | None:
@@ -437,9 +331,9 @@ def _state_variables_to_placeholders(graph: Any, nodes: dict[str, Any], n_cell: 
     return True
 
 
-def _frontend_cut(graph: Any, nodes: dict[str, Any], path: Path, metadata: dict[str, Any]) -> Any:
+def _frontend_cut(graph: Any, nodes: dict[str, Any], path: Path, metadata: SourceMetadata) -> Any:
     """The guide's cut of the graph, converted with OpenVINO's TensorFlow frontend."""
-    n_cell = metadata["n_cell_dim"]
+    n_cell = metadata.n_cell_dim
     state_c, state_h = _state_outputs(nodes, path)
     rewritten = _state_variables_to_placeholders(graph, nodes, n_cell)
     with tempfile.TemporaryDirectory(prefix="pyds-tf-") as tmp:
@@ -451,7 +345,7 @@ def _frontend_cut(graph: Any, nodes: dict[str, Any], path: Path, metadata: dict[
         return convert_cut(source, metadata, state_c, state_h, has_lengths="input_lengths" in nodes)
 
 
-def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: str, *, has_lengths: bool) -> Any:
+def convert_cut(source: Path, metadata: SourceMetadata, state_c: str, state_h: str, *, has_lengths: bool) -> Any:
     """Run OpenVINO's TF frontend on ``source`` with the guide's inputs, outputs and frozen ``input_lengths``.
 
     The outputs also get the tensor names ``logits``, ``new_state_c`` and ``new_state_h``.
@@ -459,8 +353,8 @@ def convert_cut(source: Path, metadata: dict[str, Any], state_c: str, state_h: s
     import openvino as ov
     from openvino.frontend import FrontEndManager
 
-    n_steps, n_cell = metadata["n_steps"], metadata["n_cell_dim"]
-    window, n_input = 2 * metadata["n_context"] + 1, metadata["n_input"]
+    n_steps, n_cell = metadata.n_steps, metadata.n_cell_dim
+    window, n_input = 2 * metadata.n_context + 1, metadata.n_input
     try:
         frontend = FrontEndManager().load_by_framework("tf")
         model = frontend.load(str(source))

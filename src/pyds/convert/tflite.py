@@ -15,6 +15,7 @@ What it reads from the flatbuffer (schema classes from the ``tflite`` package, p
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import struct
 import tempfile
@@ -24,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConversionError
+from .alphabet import AlphabetSpec, parse_serialized, resolve
+from .metadata import EXPORT_DEFAULTS, SourceMetadata, default_mfcc_upper_hz
 from .spec import AcousticWeights, SourceModel
 
-__all__ = ["load_tflite", "prune", "parse_alphabet", "ACOUSTIC_INPUTS", "ACOUSTIC_OUTPUTS"]
+__all__ = ["load_tflite", "prune", "ACOUSTIC_INPUTS", "ACOUSTIC_OUTPUTS"]
 
 ACOUSTIC_INPUTS = ("input_node", "previous_state_c", "previous_state_h")
 ACOUSTIC_OUTPUTS = ("logits", "new_state_c", "new_state_h")
@@ -146,40 +149,6 @@ def _strings(raw: bytes, name: str, path: Path) -> list[bytes]:
     if any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] > len(raw):
         raise ConversionError(f"{path}: string tensor '{name}' has bad offsets")
     return [raw[offsets[i] : offsets[i + 1]] for i in range(count)]
-
-
-def parse_alphabet(blob: bytes, source: str = "metadata_alphabet") -> tuple[list[str], bool]:
-    """Decode DeepSpeech's serialized alphabet: uint16 count, then per label uint16 index, uint16 length,
-    bytes.
-
-    Returns (labels, utf8_mode). A bytes-output ("UTF-8 mode") model serializes 255 one-byte labels i -> byte
-    i+1; for it the labels are returned as an empty list and utf8_mode is True (the runtime builds
-    ``Alphabet.utf8()``).
-    """
-    try:
-        (count,) = struct.unpack_from("<H", blob, 0)
-        pos = 2
-        labels: dict[int, bytes] = {}
-        for _ in range(count):
-            index, length = struct.unpack_from("<HH", blob, pos)
-            pos += 4
-            if pos + length > len(blob):
-                raise ConversionError(f"{source}: label {index} runs past the end of the serialized alphabet")
-            labels[index] = blob[pos : pos + length]
-            pos += length
-    except struct.error as exc:
-        raise ConversionError(f"{source}: serialized alphabet is truncated") from exc
-    if pos != len(blob):
-        raise ConversionError(f"{source}: {len(blob) - pos} trailing bytes after {count} labels")
-    if sorted(labels) != list(range(count)):
-        raise ConversionError(f"{source}: label indices are not 0..{count - 1}")
-    ordered = [labels[i] for i in range(count)]
-    if count == 255 and all(lab == bytes([i + 1]) for i, lab in enumerate(ordered)):
-        return [], True
-    try:
-        return [lab.decode("utf-8") for lab in ordered], False
-    except UnicodeDecodeError as exc:
-        raise ConversionError(f"{source}: a label is not valid UTF-8 ({exc})") from exc
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -362,7 +331,7 @@ def _language(raw: bytes | None) -> str:
     return "" if text.startswith("<") and text.endswith(">") else text
 
 
-def _read_metadata(g: _Graph) -> dict[str, Any]:
+def _read_metadata(g: _Graph, alphabet: AlphabetSpec | None) -> SourceMetadata:
     for name in ACOUSTIC_INPUTS + ACOUSTIC_OUTPUTS:
         g.tensor(name)  # raises ConversionError naming the missing tensor
     in_shape = g.shape(g.tensor("input_node"))
@@ -374,36 +343,34 @@ def _read_metadata(g: _Graph) -> dict[str, Any]:
         )
     version = _scalar(g, "metadata_version")
     sample_rate = _scalar(g, "metadata_sample_rate")
-    alphabet_blob = _string(g, "metadata_alphabet")
-    if alphabet_blob is None:
-        raise ConversionError(f"{g.path}: metadata tensor 'metadata_alphabet' not found")
-    labels, utf8 = parse_alphabet(alphabet_blob, f"{g.path}: metadata_alphabet")
-    n_classes = g.shape(g.tensor("logits"))[-1]
-    n_labels = 255 if utf8 else len(labels)
-    if n_labels + 1 != n_classes:
-        raise ConversionError(
-            f"{g.path}: metadata_alphabet has {n_labels} labels but logits have {n_classes} "
-            f"classes (expected labels + 1 for the blank)"
-        )
+    if alphabet is not None:
+        parsed = resolve(alphabet)
+    else:
+        alphabet_blob = _string(g, "metadata_alphabet")
+        if alphabet_blob is None:
+            raise ConversionError(
+                f"{g.path}: metadata tensor 'metadata_alphabet' not found: give the model's alphabet.txt (alphabet=...)"
+            )
+        parsed = parse_serialized(alphabet_blob, f"{g.path}: metadata_alphabet")
+    parsed.check_classes(g.shape(g.tensor("logits"))[-1], str(g.path))
     language = _string(g, "metadata_language")
     beam_width = _scalar(g, "metadata_beam_width", required=False)
-    return {
-        "sample_rate": sample_rate,
-        "feature_win_len_ms": _scalar(g, "metadata_feature_win_len"),
-        "feature_win_step_ms": _scalar(g, "metadata_feature_win_step"),
-        # DeepSpeech 0.6 graphs (version 5) have no metadata_beam_width; its client's default beam was 500.
-        "beam_width": beam_width if beam_width is not None else 500,
-        "version": version,
-        "language": _language(language),
-        "alphabet": labels,
-        "utf8_mode": utf8,
-        # Graph version 5 (DeepSpeech 0.6) used TF's default Mfcc upper limit, 4000 Hz; later ones sr/2.
-        "mfcc_upper_hz": 4000 if version == 5 else (sample_rate or 16000) // 2,
-        "n_input": in_shape[3],
-        "n_context": (in_shape[2] - 1) // 2,
-        "n_steps": in_shape[1],
-        "n_cell_dim": state_shape[1],
-    }
+    return SourceMetadata(
+        sample_rate=sample_rate,
+        feature_win_len_ms=_scalar(g, "metadata_feature_win_len"),
+        feature_win_step_ms=_scalar(g, "metadata_feature_win_step"),
+        # DeepSpeech 0.6 graphs (version 5) have no metadata_beam_width.
+        beam_width=beam_width if beam_width is not None else EXPORT_DEFAULTS["beam_width"],
+        version=version,
+        language=_language(language),
+        alphabet=list(parsed.labels),
+        utf8_mode=parsed.utf8_mode,
+        mfcc_upper_hz=default_mfcc_upper_hz(version, sample_rate or EXPORT_DEFAULTS["sample_rate"]),
+        n_input=in_shape[3],
+        n_context=(in_shape[2] - 1) // 2,
+        n_steps=in_shape[1],
+        n_cell_dim=state_shape[1],
+    )
 
 
 def _fc_weight(g: _Graph, op: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
@@ -503,18 +470,23 @@ def frontend_model(data: bytes, path: Path = Path("<bytes>")):
             raise ConversionError(f"{path}: OpenVINO's TFLite frontend failed on the acoustic graph: {exc}") from exc
 
 
-def load_tflite(path: str | Path, *, with_frontend: bool = True) -> SourceModel:
-    """Read a DeepSpeech/Coqui ``.tflite`` file: metadata, weights, and (optionally) the frontend IR."""
+def load_tflite(path: str | Path, *, with_frontend: bool = True, alphabet: AlphabetSpec | None = None) -> SourceModel:
+    """Read a DeepSpeech/Coqui ``.tflite`` file: metadata, weights, and (optionally) the frontend IR.
+
+    ``alphabet`` (an ``alphabet.txt`` path, labels or a ``pyds.decoder.Alphabet``) replaces the file's
+    ``metadata_alphabet`` (required when it has none) and is checked against the output classes.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConversionError(f"{path}: cannot read ({exc.strerror})") from exc
     g = _Graph(data, path)
-    metadata = _read_metadata(g)
+    metadata = _read_metadata(g, alphabet)
     clip: list[float] = []
-    weights, hybrid = _read_weights(g, metadata["n_cell_dim"], clip)
-    metadata["relu_clip"] = clip[0] if clip else 20.0
+    weights, hybrid = _read_weights(g, metadata.n_cell_dim, clip)
+    if clip:
+        metadata = dataclasses.replace(metadata, relu_clip=clip[0])
     fe = frontend_model(data, path) if with_frontend else None
     return SourceModel(
         format="tflite",

@@ -4,7 +4,8 @@
 // DeepSpeech native client does.
 //
 // Thread safety: MfccComputer is immutable after construction and may be shared; compute() takes the
-// caller's scratch. FeatureStream is one stream's state: use it from one thread at a time.
+// caller's scratch. FeatureStream is one stream's state: use it from one thread at a time (Python's
+// pyds.features.FeatureStream serializes its calls with a lock, so Python threads may share one).
 #pragma once
 
 #include <cstddef>

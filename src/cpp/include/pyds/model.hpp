@@ -8,9 +8,19 @@
 //   std::string partial = stream->intermediate_decode(1)[0].text;
 //   std::string text = stream->finish(1)[0].text;
 //
-// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads; its compiled
-// network is immutable. The decoder settings may be changed at any time under an internal lock: they apply to
-// streams created afterwards (as in DeepSpeech, where hot words and the scorer are copied into each stream).
+// One Model holds ONE compiled network (one ov::Core, one copy of the weights), shared by its streams, its
+// batch engines (pyds::BatchEngine) and its live scheduler: with batch_streams on (the default) and a bundle
+// with a dynamic batch, the chunks of all streams fed at the same time, from any threads, run as the rows of
+// one batched request, each stream's results identical to running it alone (see pyds/stream.hpp). The
+// scheduler thread and its decoder threads start with the first such stream.
+//
+// Thread safety: a Model is shared (std::shared_ptr) by any number of streams on any threads. What it was
+// loaded with never changes: the compiled network, the alphabet, the feature settings, the options. It is NOT
+// immutable as a whole: the decoder settings (beam width, scorer, alpha/beta, hot words) are mutable defaults,
+// which any thread may change at any time under an internal lock. Each stream (and each batch row) copies them
+// when it is created, so a change applies to streams created afterwards and never to one already open (as in
+// DeepSpeech, where hot words and the scorer are copied into each stream). Threads that share a model share its
+// settings: set them before sharing it, or give each set of settings its own Model.
 // A Stream is one utterance's mutable state: use each from one thread at a time.
 #pragma once
 
@@ -29,6 +39,7 @@ namespace pyds {
 
 namespace runtime {
 class AcousticModel;
+class LiveScheduler;
 struct BundleInfo;
 }  // namespace runtime
 
@@ -39,8 +50,17 @@ struct ModelOptions {
   std::string cache_dir;        // compiled-model cache directory ("" = no cache)
   int threads = 0;              // inference threads (0 = OpenVINO's choice)
   std::string numerics = "fidelity";  // "fidelity": the bundle's arithmetic (exact hybrid int8 / f32);
-                                      // "fast": OpenVINO's defaults on this CPU (bf16, dynamic int8)
+                                      // "fast": the bundle's graph built for speed (split LSTM, the
+                                      // plugin's dynamic int8 / bf16), see runtime/numerics.hpp
   std::size_t beam_width = 0;   // 0 = the bundle's default (the model's metadata_beam_width)
+  bool batch_streams = true;    // streams share batched inference (the live scheduler); false = each stream
+                                // runs its own batch-1 requests on the caller's thread. Ignored (false) for
+                                // bundles with a fixed batch of 1.
+  std::size_t live_batch_rows = 16;    // at most this many streams' chunks per batched request (memory grows
+                                       // with it: 16 is the batch engine's default, so both share one size)
+  std::size_t live_decoder_threads = 0;  // the live streams' beam-search threads (0 = one per hardware thread)
+  bool bundled_scorer = true;   // enable the bundle's own scorer (pyds.json "scorer", with its alpha/beta) at
+                                // load; the C ABI and pyds.compat pass false (DeepSpeech models start without one)
 };
 
 // The decoder settings a stream snapshots at creation.
@@ -67,12 +87,18 @@ class Model : public std::enable_shared_from_this<Model> {
   const std::string& bundle_dir() const { return bundle_dir_; }
   const std::string& language() const { return language_; }
   const std::string& numerics() const { return numerics_; }
-  // The options the model was loaded with (the batch engine compiles its batched model with the same ones).
+  // The options the model was loaded with.
   const ModelOptions& options() const { return options_; }
+  // True when requests may hold more than one row (a dynamic batch and batch-major logits): the batch engine
+  // and the live scheduler need it.
+  bool batchable() const;
+  // True when new streams run batched on the live scheduler (batch_streams on and the bundle batchable).
+  bool batches_streams() const;
   const std::string& device() const;
   // A compiled-model property (e.g. "INFERENCE_PRECISION_HINT"), as OpenVINO prints it.
   std::string compiled_property(const std::string& name) const;
-  // The bundle's own scorer file ("" when it has none) and its alpha/beta.
+  // The bundle's own scorer file ("" when it has none). load() enables it with the bundle's alpha/beta unless
+  // ModelOptions::bundled_scorer is false.
   const std::string& bundled_scorer() const { return bundled_scorer_; }
 
   // Decoder settings for new streams.
@@ -91,6 +117,11 @@ class Model : public std::enable_shared_from_this<Model> {
   std::unique_ptr<Stream> create_stream() const;
 
   const runtime::AcousticModel& acoustic() const { return *acoustic_; }
+  // The live scheduler (started on first use), or nullptr when streams are not batched.
+  runtime::LiveScheduler* live_scheduler() const;
+  // Batched rounds run and stream chunks inferred by the live scheduler so far (0, 0 before it starts).
+  std::size_t live_rounds() const;
+  std::size_t live_rows() const;
 
  private:
   Model() = default;
@@ -106,6 +137,8 @@ class Model : public std::enable_shared_from_this<Model> {
 
   mutable std::mutex settings_mutex_;
   DecoderSettings settings_;
+  mutable std::mutex scheduler_mutex_;
+  mutable std::unique_ptr<runtime::LiveScheduler> scheduler_;  // after acoustic_: destroyed before it
 };
 
 }  // namespace pyds
