@@ -50,7 +50,7 @@ class ServerOptions:
     api_key: str | None = None  # required on /ws, /v1/* and /metrics when set
     max_sessions: int = 64  # concurrent WebSocket sessions plus file transcriptions; more get 503
     max_message_bytes: int = 1 << 20  # one WebSocket message (1 MiB = 32 s of 16 kHz s16le)
-    max_upload_bytes: int = 25 << 20  # one uploaded file (OpenAI's own limit)
+    max_upload_bytes: int = 25_000_000  # one uploaded file (OpenAI's own limit, 25 MB)
     idle_timeout: float = 60.0  # seconds a WebSocket may stay silent before the server closes it
     vad: vad.VadOptions = field(default_factory=vad.VadOptions)  # endpointing: pauses and the utterance limit
 
