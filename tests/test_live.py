@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_in_threads, shared_path
+from conftest import armenian_clip, run_in_threads
 
 import pyds
 
@@ -20,7 +20,7 @@ CLIPS = ["s003_hy", "s020_hyw", "s034_hy", "s039_hyw", "s043_hy", "s044_hyw", "s
 
 
 def clip(name: str) -> np.ndarray:
-    with wave.open(str(shared_path(f"data/armenian-tts/{name}.wav"))) as w:
+    with wave.open(str(armenian_clip(name))) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
