@@ -108,4 +108,4 @@ def test_fast_numerics_compiles_and_runs(armenian_bundle: Path):
     # Other arithmetic, the same speech: a few characters differ, not the utterances (fast's accuracy against the
     # reference texts, the real claim, is tests/test_numerics.py's).
     errors = sum(levenshtein(r.text, e.text) for r, e in zip(results, exact))
-    assert errors <= 0.35 * sum(len(e.text) for e in exact), [(r.text, e.text) for r, e in zip(results, exact)] <= 0.15 * len(e.text), (r.text, e.text)
+    assert errors <= 0.35 * sum(len(e.text) for e in exact), [(r.text, e.text) for r, e in zip(results, exact)]
