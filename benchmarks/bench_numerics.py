@@ -59,7 +59,7 @@ def candidates(tflite: Path, bundle: Path) -> list[tuple[str, Any, dict[str, str
         return model
 
     padded_config = numerics_config("hybrid_int8", weights, "padded")["ov_config"]
-    # the exact graph before and after: FCs zero-padded to 4096 vs groups of 63 values + a sentinel;
+    # the exact graph before and after: FCs zero-padded to 4096 vs groups of 255 values + a sentinel;
     # static batch-1 copies (the CPU plugin then fuses elementwise chains into JIT subgraphs: not exact)
     out += [
         ("exact, before: padded FCs, dyn. quant. group 4096", exact("padded"), padded_config, True),

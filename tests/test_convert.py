@@ -274,9 +274,9 @@ def test_every_fc_equals_the_hybrid_integer_arithmetic(source):
 
 
 def test_exact_graph_groups_carry_a_sentinel(source):
-    """The lean exact graph: int8 weights laid out in groups of 63 rows + one zero row (the sentinel's), so each
-    width grows by ~3 % (494 -> 512, 2048 -> 2112, 4096 -> 4224) instead of being padded to 4096; the plugin's
-    dynamic quantization (group 64) runs all 21 FCs on int8 kernels, and the logits are the padded form's."""
+    """The lean exact graph: int8 weights laid out in groups of 255 rows + one zero row (the sentinel's), so each
+    width grows by 6-12 % (494 -> 512, 2048 -> 2304, 4096 -> 4352) instead of being padded to 4096; the plugin's
+    dynamic quantization (group 256) runs all 21 FCs on int8 kernels, and the logits are the padded form's."""
     import openvino as ov
 
     from pyds.convert.acoustic_graph import SENTINEL_GROUP
@@ -288,12 +288,12 @@ def test_exact_graph_groups_carry_a_sentinel(source):
         for op in model.get_ops()
         if op.get_type_name() == "Constant" and op.get_output_element_type(0) == ov.Type.i8
     )
-    assert shapes == sorted([(H, 512), (H, 2112), (H, 2112), (4 * H, 4224), (H, 2112), (41, 2112)])
+    assert shapes == sorted([(H, 512), (H, 2304), (H, 2304), (4 * H, 4352), (H, 2304), (41, 2304)])
     q, _ = w.int8["layer2_w"]
     square = [
         op.get_data().reshape(H, -1, SENTINEL_GROUP)
         for op in model.get_ops()
-        if op.get_type_name() == "Constant" and tuple(op.get_output_shape(0)) == (H, 2112)
+        if op.get_type_name() == "Constant" and tuple(op.get_output_shape(0)) == (H, 2304)
     ]
     assert all(not g[:, :, -1].any() for g in square)  # the sentinels' weight rows are zero
     assert any(np.array_equal(g[:, :, :-1].reshape(H, -1)[:, :2048], q.T) for g in square)
@@ -341,7 +341,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
     assert b.format == "pyds-bundle/1" and b.batch == "dynamic" and b.logits_are_probabilities
     assert b.numerics == {
         "mode": "hybrid_int8",
-        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "64"},
+        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "256"},
         "exact_divide": True,
         "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {}},
     }

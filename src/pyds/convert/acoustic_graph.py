@@ -54,16 +54,17 @@ NUMERICS = ("hybrid_int8", "f32")
 #: how a hybrid_int8 graph gets its FCs onto the plugin's dynamic-quantization int8 kernels exactly. The rows
 #: are TFLite's quantized rows (integers, max |q| = 127); the plugin quantizes each group of G input values
 #: with scale max|group| / 127, which is exactly 1 only for a group that holds a 127. "grouped" (default):
-#: G = ``SENTINEL_GROUP``, each group is 63 row values and one sentinel 127 whose weight row is zero, so every
-#: group's scale is 1 at any K (widths 494 / 2048 / 4096 become 512 / 2112 / 4224: 3 % extra MACs).
+#: G = ``SENTINEL_GROUP``, each group is G - 1 row values and one sentinel 127 whose weight row is zero, so
+#: every group's scale is 1 at any K (widths 494 / 2048 / 4096 become 512 / 2304 / 4352: 6-12 % extra MACs).
 #: "padded" (the first exact form, kept to measure against): every FC input zero-padded to one width K_pad
 #: and one group of K_pad (494 and 2048 become 4096: 40 % extra MACs and 67 MB of weights instead of 48).
 #: Measured and dropped: the rows as an i8 tensor (exact, but the plugin then runs f32 GEMMs and reference
 #: converts: slower than padded), and a FakeQuantize on them (int8 kernels, but it switches on the plugin's
 #: low-precision passes, which reorder float ops elsewhere in the graph: s104 logits drift by 1e-3).
 INT8_FORMS = ("grouped", "padded")
-#: dynamic-quantization group of the "grouped" form: 63 row values + 1 sentinel
-SENTINEL_GROUP = 64
+#: dynamic-quantization group of the "grouped" form: 255 row values + 1 sentinel. Measured against 64 and 128
+#: (more groups per row: slower, most at batch 1) and 512 (more padding) in benchmarks/bench_numerics.py's way.
+SENTINEL_GROUP = 256
 
 
 def padded_width(weights: AcousticWeights) -> int:
@@ -306,7 +307,7 @@ def build_acoustic_model(
             pad = k_pad - k if padded else 0
             qt = np.zeros((n, k + pad), np.int8)  # [N, K]: the layout OpenVINO's weight compression expects
             qt[:, :k] = q.T
-            if grouped:  # groups of 63 weight rows + a zero row for the sentinel (see INT8_FORMS)
+            if grouped:  # groups of G - 1 weight rows + a zero row for the sentinel (see INT8_FORMS)
                 groups = -(-k // per_group)
                 rows = np.zeros((n, groups * per_group), np.int8)
                 rows[:, :k] = q.T
