@@ -4,9 +4,10 @@ Run: python benchmarks/bench_numerics.py [--rounds 7] [--no-accuracy] [--json FI
 
 1. Raw ``infer()`` of one 16-step chunk (320 ms of audio) per row, batch 1 and batch 16, on the Armenian model
    (the tests' model.tflite, converted once and cached): the bundle's fidelity graph (exact hybrid int8, its
-   config), the bundle's fast graph (its config), and the candidates the fast graph was chosen among (LSTM
-   joint/split, compile configs, a static batch-1 copy). All are compiled in one process and timed in
-   interleaved rounds (median per graph), so the ratios hold on a shared machine even when seconds do not.
+   config), the exact graph's earlier padded form, the bundle's fast graph (its config), and the candidates
+   the fast graph was chosen among (LSTM joint/split, compile configs, static batch-1 copies). All are
+   compiled in one process and timed in interleaved rounds (median per graph), so the ratios hold on a shared
+   machine even when seconds do not.
    × real time = rows × 0.32 s / wall.
 2. Accuracy (``pyds.Model(bundle, numerics=...)``, beam 500, no scorer, ``transcribe_batch``) on the 42 files
    of ../shared/data/armenian-tts: corpus CER against the reference texts (Levenshtein on characters, spaces
@@ -36,7 +37,7 @@ def candidates(tflite: Path, bundle: Path) -> list[tuple[str, Any, dict[str, str
 
     from pyds.bundle import Bundle
     from pyds.convert import load_source
-    from pyds.convert.acoustic_graph import prepare_model
+    from pyds.convert.acoustic_graph import build_acoustic_model, numerics_config, prepare_model
     from pyds.convert.fast_graph import build_fast_model
 
     manifest = Bundle.read(bundle)
@@ -45,11 +46,31 @@ def candidates(tflite: Path, bundle: Path) -> list[tuple[str, Any, dict[str, str
     weights = load_source(tflite, with_frontend=False).weights
     fidelity = prepare_model(core.read_model(str(bundle / manifest.acoustic_model)), numerics)
     out: list[tuple[str, Any, dict[str, str], bool]] = [
-        ("fidelity (bundle: exact hybrid_int8, its config)", fidelity, numerics["ov_config"], True),
+        ("fidelity (bundle: exact hybrid_int8 grouped, its config)", fidelity, numerics["ov_config"], True),
     ]
     if "fast" in numerics:
         fast = core.read_model(str(bundle / numerics["fast"]["acoustic_model"]))
         out.append(("fast (bundle: split LSTM, its config)", fast, numerics["fast"]["ov_config"], True))
+
+    def exact(form: str, static: bool = False):
+        model = prepare_model(build_acoustic_model(weights, numerics="hybrid_int8", int8_form=form), numerics)
+        if static:
+            model.reshape({"input_node": [1, 16, 19, 26], "previous_state_c": [1, 2048], "previous_state_h": [1, 2048]})
+        return model
+
+    padded_config = numerics_config("hybrid_int8", weights, "padded")["ov_config"]
+    # the exact graph before and after: FCs zero-padded to 4096 vs groups of 255 values + a sentinel;
+    # static batch-1 copies (the CPU plugin then fuses elementwise chains into JIT subgraphs: not exact)
+    out += [
+        ("exact, before: padded FCs, dyn. quant. group 4096", exact("padded"), padded_config, True),
+        ("exact grouped, static batch 1", exact("grouped", True), numerics["ov_config"], False),
+        (
+            "exact grouped, static batch 1, snippets off",
+            exact("grouped", True),
+            {**numerics["ov_config"], "SNIPPETS_MODE": "DISABLE"},
+            False,
+        ),
+    ]
     static = build_fast_model(weights)
     static.reshape({"input_node": [1, 16, 19, 26], "previous_state_c": [1, 2048], "previous_state_h": [1, 2048]})
     split = build_fast_model(weights)

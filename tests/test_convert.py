@@ -249,6 +249,51 @@ def test_every_fc_equals_the_hybrid_integer_arithmetic(source):
     assert checked == 42
 
 
+def test_exact_graph_groups_carry_a_sentinel(source):
+    """The lean exact graph: int8 weights laid out in groups of 255 rows + one zero row (the sentinel's), so each
+    width grows by 6-12 % (494 -> 512, 2048 -> 2304, 4096 -> 4352) instead of being padded to 4096; the plugin's
+    dynamic quantization (group 256) runs all 21 FCs on int8 kernels, and the logits are the padded form's."""
+    import openvino as ov
+
+    from pyds.convert.acoustic_graph import SENTINEL_GROUP
+
+    w = source.weights
+    model = build_acoustic_model(w, numerics="hybrid_int8")
+    shapes = sorted(
+        tuple(op.get_output_shape(0))
+        for op in model.get_ops()
+        if op.get_type_name() == "Constant" and op.get_output_element_type(0) == ov.Type.i8
+    )
+    assert shapes == sorted([(H, 512), (H, 2304), (H, 2304), (4 * H, 4352), (H, 2304), (41, 2304)])
+    q, _ = w.int8["layer2_w"]
+    square = [
+        op.get_data().reshape(H, -1, SENTINEL_GROUP)
+        for op in model.get_ops()
+        if op.get_type_name() == "Constant" and tuple(op.get_output_shape(0)) == (H, 2304)
+    ]
+    assert all(not g[:, :, -1].any() for g in square)  # the sentinels' weight rows are zero
+    assert any(np.array_equal(g[:, :, :-1].reshape(H, -1)[:, :2048], q.T) for g in square)
+    config = numerics_config("hybrid_int8", w)["ov_config"]
+    assert config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] == str(SENTINEL_GROUP)
+    compiled = ov.Core().compile_model(model, "CPU", config)
+    fcs = [
+        op.get_rt_info()["runtimePrecision"].astype(str)
+        for op in compiled.get_runtime_model().get_ops()
+        if op.get_rt_info()["layerType"].astype(str) == "FullyConnected"
+    ]
+    assert fcs == ["i8"] * 21
+    padded = build_acoustic_model(w, numerics="hybrid_int8", int8_form="padded")
+    assert "Pad" in [op.get_type_name() for op in padded.get_ops()]
+    x = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
+    c, h = _zeros_state()
+    feeds = {"input_node": x, "previous_state_c": c, "previous_state_h": h}
+    lean = compiled.create_infer_request().infer(feeds)["logits"].copy()
+    old = _compile(padded, numerics_config("hybrid_int8", w, "padded")["ov_config"]).infer(feeds)["logits"]
+    np.testing.assert_allclose(lean, old, rtol=0, atol=1e-6)
+    with pytest.raises(pyds.ConversionError, match="int8 form"):
+        build_acoustic_model(w, numerics="hybrid_int8", int8_form="fake")
+
+
 def test_f32_numerics_is_not_the_hybrid_arithmetic(source):
     """The check above can fail: the f32 graph's first FC differs from the hybrid arithmetic."""
     w = source.weights
@@ -272,7 +317,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
     assert b.format == "pyds-bundle/1" and b.batch == "dynamic" and b.logits_are_probabilities
     assert b.numerics == {
         "mode": "hybrid_int8",
-        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "4096"},
+        "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "256"},
         "exact_divide": True,
         "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {}},
     }

@@ -22,9 +22,9 @@ Numerics:
   bias + float(acc) * ((max|x| / 127) * weight_scale). The graph does the row quantization itself with
   elementwise ops (OpenVINO's own dynamic quantization rounds ties to even, and ties are common: rows
   clipped at relu_clip have max|x| = 20), then feeds the integer-valued rows to a MatMul on int8 weights
-  whose dynamic-quantization group covers the whole row (every FC input zero-padded to one width K_pad,
-  ``DYNAMIC_QUANTIZATION_GROUP_SIZE=K_pad``), which the CPU plugin runs on its int8 kernels with a scale of
-  exactly 1, and rescales and adds the bias in TFLite's order. The LSTM's sigmoid and tanh are TFLite's
+  that the CPU plugin runs with its own dynamic quantization (int8 kernels), arranged so that every
+  quantization group holds the value 127 and so gets a scale of exactly 1 (see ``INT8_FORMS``), and rescales
+  and adds the bias in TFLite's order. The LSTM's sigmoid and tanh are TFLite's
   (Eigen's) approximations (see below), and every division is kept a division (``true_divide``; the runtime
   re-marks the Divide nodes after loading when pyds.json says ``numerics.exact_divide``). Measured: every FC
   equals the integer arithmetic exactly, and over the 40 public Armenian clips the greedy transcripts of
@@ -40,9 +40,31 @@ import numpy as np
 from ..errors import ConversionError
 from .spec import AcousticWeights
 
-__all__ = ["build_acoustic_model", "numerics_config", "padded_width", "NUMERICS"]
+__all__ = [
+    "build_acoustic_model",
+    "numerics_config",
+    "padded_width",
+    "io_parameters",
+    "io_results",
+    "NUMERICS",
+    "INT8_FORMS",
+]
 
 NUMERICS = ("hybrid_int8", "f32")
+#: how a hybrid_int8 graph gets its FCs onto the plugin's dynamic-quantization int8 kernels exactly. The rows
+#: are TFLite's quantized rows (integers, max |q| = 127); the plugin quantizes each group of G input values
+#: with scale max|group| / 127, which is exactly 1 only for a group that holds a 127. "grouped" (default):
+#: G = ``SENTINEL_GROUP``, each group is G - 1 row values and one sentinel 127 whose weight row is zero, so
+#: every group's scale is 1 at any K (widths 494 / 2048 / 4096 become 512 / 2304 / 4352: 6-12 % extra MACs).
+#: "padded" (the first exact form, kept to measure against): every FC input zero-padded to one width K_pad
+#: and one group of K_pad (494 and 2048 become 4096: 40 % extra MACs and 67 MB of weights instead of 48).
+#: Measured and dropped: the rows as an i8 tensor (exact, but the plugin then runs f32 GEMMs and reference
+#: converts: slower than padded), and a FakeQuantize on them (int8 kernels, but it switches on the plugin's
+#: low-precision passes, which reorder float ops elsewhere in the graph: s104 logits drift by 1e-3).
+INT8_FORMS = ("grouped", "padded")
+#: dynamic-quantization group of the "grouped" form: 255 row values + 1 sentinel. Measured against 64 and 128
+#: (more groups per row: slower, most at batch 1) and 512 (more padding) in benchmarks/bench_numerics.py's way.
+SENTINEL_GROUP = 256
 
 
 def padded_width(weights: AcousticWeights) -> int:
@@ -53,10 +75,12 @@ def padded_width(weights: AcousticWeights) -> int:
     return -(-k // 64) * 64
 
 
-def numerics_config(mode: str, weights: AcousticWeights) -> dict[str, Any]:
+def numerics_config(mode: str, weights: AcousticWeights, int8_form: str = "grouped") -> dict[str, Any]:
     """The ``numerics`` entry of pyds.json: the mode and the OpenVINO compile settings it needs."""
-    if mode == "hybrid_int8":
+    if mode == "hybrid_int8" and int8_form == "padded":
         group = str(padded_width(weights))
+    elif mode == "hybrid_int8":
+        group = str(SENTINEL_GROUP)
     elif mode == "f32":
         group = "0"
     else:
@@ -182,6 +206,35 @@ def _quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scale.astype(np.float32)
 
 
+def io_parameters(n_steps: int, n_context: int, n_input: int, n_cell: int) -> tuple[Any, Any, Any]:
+    """The graph's inputs (features, state c, state h) with the bundle's io names and a dynamic batch."""
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    features = ops.parameter([-1, n_steps, 2 * n_context + 1, n_input], ov.Type.f32, name="input_node")
+    c_in = ops.parameter([-1, n_cell], ov.Type.f32, name="previous_state_c")
+    h_in = ops.parameter([-1, n_cell], ov.Type.f32, name="previous_state_h")
+    for p, name in ((features, "input_node"), (c_in, "previous_state_c"), (h_in, "previous_state_h")):
+        p.output(0).get_tensor().set_names({name})
+    return features, c_in, h_in
+
+
+def io_results(logits, c, h, n_steps: int, n_classes: int) -> list[Any]:
+    """The graph's outputs: softmax of the last layer's [B*n_steps, C] as ``logits`` [B, n_steps, C], and the
+    new state, with the bundle's io names."""
+    from openvino import opset13 as ops
+
+    shape = ops.constant(np.array([-1, n_steps, n_classes], dtype=np.int64))
+    probs = ops.reshape(ops.softmax(logits, -1), shape, False)
+    results = []
+    for node, name in ((probs, "logits"), (c, "new_state_c"), (h, "new_state_h")):
+        r = ops.result(node)
+        r.output(0).get_tensor().set_names({name})
+        r.input_value(0).get_tensor().set_names({name})
+        results.append(r)
+    return results
+
+
 def build_acoustic_model(
     weights: AcousticWeights,
     *,
@@ -193,6 +246,7 @@ def build_acoustic_model(
     int8_weights: bool | None = None,
     debug_outputs: bool = False,
     tflite_activations: bool | None = None,
+    int8_form: str = "grouped",
 ):
     """Build the acoustic ``openvino.Model`` (dynamic batch) from DeepSpeech weights.
 
@@ -204,6 +258,7 @@ def build_acoustic_model(
     ``debug_outputs`` adds, for every FC, outputs ``fc_in:<name>`` (its unpadded input) and ``fc_out:<name>``
     (its output incl. bias), names layer1, layer2, layer3, lstm_00..lstm_15, layer5, layer6: the hooks a test
     uses to check each FC against the hybrid integer arithmetic.
+    ``int8_form`` (hybrid_int8 only): see ``INT8_FORMS``.
     """
     import openvino as ov
     from openvino import opset13 as ops
@@ -211,6 +266,11 @@ def build_acoustic_model(
     if numerics not in NUMERICS:
         raise ConversionError(f"unknown numerics '{numerics}' (expected one of {', '.join(NUMERICS)})")
     hybrid = numerics == "hybrid_int8"
+    if int8_form not in INT8_FORMS:
+        raise ConversionError(f"unknown int8 form '{int8_form}' (expected one of {', '.join(INT8_FORMS)})")
+    padded = hybrid and int8_form == "padded"
+    grouped = hybrid and int8_form == "grouped"
+    per_group = SENTINEL_GROUP - 1
     if tflite_activations is None:
         tflite_activations = hybrid
     sigmoid = _sigmoid_tflite if tflite_activations else ops.sigmoid
@@ -244,9 +304,17 @@ def build_acoustic_model(
                 q, scale = _quantize_per_channel(w)
             n = q.shape[1]
             scale_n = np.broadcast_to(np.asarray(scale, np.float32), (n,)).copy()
-            pad = k_pad - k if hybrid else 0
+            pad = k_pad - k if padded else 0
             qt = np.zeros((n, k + pad), np.int8)  # [N, K]: the layout OpenVINO's weight compression expects
             qt[:, :k] = q.T
+            if grouped:  # groups of G - 1 weight rows + a zero row for the sentinel (see INT8_FORMS)
+                groups = -(-k // per_group)
+                rows = np.zeros((n, groups * per_group), np.int8)
+                rows[:, :k] = q.T
+                qt = np.zeros((n, groups, SENTINEL_GROUP), np.int8)
+                qt[:, :, :per_group] = rows.reshape(n, groups, per_group)
+                qt = qt.reshape(n, groups * SENTINEL_GROUP)
+                pad = groups * per_group - k
             # a per-channel [N, 1] scale: the pattern the CPU plugin recognises as compressed weights
             # (Convert -> Multiply) and runs on its int8 kernels. In hybrid mode the scale there is 1 and the
             # weight scale is applied after the MatMul, in TFLite's order (see fc).
@@ -267,13 +335,19 @@ def build_acoustic_model(
         if hybrid:
             # TFLite's row quantization, done explicitly so that its rounding (half away from zero) is the
             # one used: OpenVINO's own dynamic quantization rounds half to even, and exact ties are common
-            # (inputs clipped at relu_clip make max|x| = 20 and x*127/20 lands on .5). The MatMul then sees
-            # integer-valued rows whose max is 127, so the plugin's quantization (scale 1) is exact, and
-            # its int8 kernel returns the int32 dot product as float.
+            # (inputs clipped at relu_clip make max|x| = 20 and x*127/20 lands on .5). The rows are then
+            # integers with max |q| = 127, fed to the plugin's dynamic quantization so that every group holds
+            # a 127 (INT8_FORMS): its scale is then exactly 1, its int8 kernel returns the int32 dot product.
             amax = ops.reduce_max(ops.abs(x), i64([1]), True)
             inv = true_divide(ops.constant(np.float32(127.0)), ops.maximum(amax, ops.constant(np.float32(1e-30))))
             q = ops.round(ops.multiply(x, inv), "half_away_from_zero")
             qin = ops.pad(q, i64([0, 0]), i64([0, pad]), "constant") if pad else q
+            if grouped:
+                groups = (int(q.get_output_partial_shape(0)[1].get_length()) + pad) // per_group
+                qin = ops.reshape(qin, i64([-1, groups, per_group]), False)
+                sentinel = ops.constant(np.float32(127.0))
+                qin = ops.pad(qin, i64([0, 0, 0]), i64([0, 0, 1]), "constant", sentinel)
+                qin = ops.reshape(qin, i64([-1, groups * SENTINEL_GROUP]), False)
             acc = ops.matmul(qin, w, False, transposed)
             # TFLite: scaling = (max|x| / 127) * weight_scale; out = bias + float(acc) * scaling
             row_scale = ops.multiply(true_divide(amax, ops.constant(np.float32(127.0))), shared[key + ":scale"])
@@ -289,12 +363,7 @@ def build_acoustic_model(
     def clipped_relu(x):
         return ops.minimum(ops.relu(x), ops.constant(np.float32(relu_clip)))
 
-    features = ops.parameter([-1, n_steps, 2 * n_context + 1, n_input], ov.Type.f32, name="input_node")
-    c_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_c")
-    h_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_h")
-    for p, name in ((features, "input_node"), (c_in, "previous_state_c"), (h_in, "previous_state_h")):
-        p.output(0).get_tensor().set_names({name})
-
+    features, c_in, h_in = io_parameters(n_steps, n_context, n_input, h)
     x = ops.reshape(features, i64([-1, width]), False)  # rows (b, t), columns window_frame*26 + coef
     x = clipped_relu(fc(x, "layer1", "layer1_w", weights.layer1_b))
     x = clipped_relu(fc(x, "layer2", "layer2_w", weights.layer2_b))
@@ -321,14 +390,7 @@ def build_acoustic_model(
     x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
     x = clipped_relu(fc(x, "layer5", "layer5_w", weights.layer5_b))
     x = fc(x, "layer6", "layer6_w", weights.layer6_b)
-    probs = ops.reshape(ops.softmax(x, -1), i64([-1, n_steps, n_classes]), False)
-
-    results = []
-    for node, name in ((probs, "logits"), (c, "new_state_c"), (hs, "new_state_h")):
-        r = ops.result(node)
-        r.output(0).get_tensor().set_names({name})
-        r.input_value(0).get_tensor().set_names({name})
-        results.append(r)
+    results = io_results(x, c, hs, n_steps, n_classes)
     for name, node in debug:
         r = ops.result(node)
         r.input_value(0).get_tensor().add_names({name})

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConversionError
+from .acoustic_graph import _quantize_per_channel, io_parameters, io_results
 from .spec import AcousticWeights
 
 __all__ = ["build_fast_model", "FAST_OV_CONFIG", "LSTM_FORMS", "FAST_IR_NAME"]
@@ -39,8 +40,6 @@ FAST_OV_CONFIG: dict[str, str] = {}
 
 def _int8_weight(weights: AcousticWeights, key: str, rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
     """int8 [K, N] + per-output-channel float scale [N] of a dense weight (optionally some of its rows)."""
-    from .acoustic_graph import _quantize_per_channel
-
     if key in weights.int8:
         q, scale = weights.int8[key]
     else:
@@ -93,12 +92,7 @@ def build_fast_model(
     def clipped_relu(x):
         return ops.clamp(x, 0.0, float(relu_clip))
 
-    features = ops.parameter([-1, n_steps, 2 * n_context + 1, n_input], ov.Type.f32, name="input_node")
-    c_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_c")
-    h_in = ops.parameter([-1, h], ov.Type.f32, name="previous_state_h")
-    for p, name in ((features, "input_node"), (c_in, "previous_state_c"), (h_in, "previous_state_h")):
-        p.output(0).get_tensor().set_names({name})
-
+    features, c_in, h_in = io_parameters(n_steps, n_context, n_input, h)
     x = ops.reshape(features, i64([-1, width]), False)  # rows (b, t)
     x = clipped_relu(dense(x, "layer1_w", weights.layer1_b))
     x = clipped_relu(dense(x, "layer2_w", weights.layer2_b))
@@ -129,14 +123,7 @@ def build_fast_model(
     x = ops.reshape(ops.concat(outs, 1), i64([-1, h]), False)
     x = clipped_relu(dense(x, "layer5_w", weights.layer5_b))
     x = dense(x, "layer6_w", weights.layer6_b)
-    probs = ops.reshape(ops.softmax(x, -1), i64([-1, n_steps, n_classes]), False)
-
-    results = []
-    for node, name in ((probs, "logits"), (c, "new_state_c"), (hs, "new_state_h")):
-        r = ops.result(node)
-        r.output(0).get_tensor().set_names({name})
-        r.input_value(0).get_tensor().set_names({name})
-        results.append(r)
+    results = io_results(x, c, hs, n_steps, n_classes)
     return ov.Model(results, [features, c_in, h_in], "deepspeech_acoustic_fast")
 
 
