@@ -390,19 +390,29 @@ def python39() -> str:
     raise ReferenceUnavailable("no Python 3.9 for ds_ctcdecoder==0.9.3 (set PYDS_PYTHON39)")
 
 
-def _build_ds_venv(out: Path) -> None:
-    made = subprocess.run([python39(), "-m", "venv", str(out / "venv")], capture_output=True, text=True)
+def make_venv(out: Path, python: str, *packages: str) -> None:
+    """A venv at ``out/venv`` made by ``python``, with ``packages`` installed by pip."""
+    made = subprocess.run([python, "-m", "venv", str(out / "venv")], capture_output=True, text=True)
     if made.returncode != 0:
-        raise ReferenceUnavailable(f"cannot create a Python 3.9 venv: {made.stderr.strip()[-400:]}")
-    done = _pip(str(out / "venv" / "bin" / "python"), "install", "-q", DS_CTCDECODER, "numpy<2")
+        raise ReferenceUnavailable(f"cannot create a venv with {python}: {made.stderr.strip()[-400:]}")
+    done = _pip(str(out / "venv" / "bin" / "python"), "install", "-q", *packages)
     if done.returncode != 0:
-        raise ReferenceUnavailable(f"pip cannot install {DS_CTCDECODER}: {done.stderr.strip()[-400:]}")
+        raise ReferenceUnavailable(f"pip cannot install {' '.join(packages)}: {done.stderr.strip()[-400:]}")
+
+
+def _build_ds_venv(out: Path) -> None:
+    make_venv(out, python39(), DS_CTCDECODER, "numpy<2")
 
 
 def ds_python() -> str:
     """The python of a Python 3.9 venv holding DeepSpeech's ds_ctcdecoder==0.9.3 (made once, cached)."""
     # The venv is keyed by the interpreter it was made from: a venv of a removed Python is never reused.
-    return str(cached("ds-ctcdecoder-venv", _build_ds_venv, DS_CTCDECODER, python39()) / "venv" / "bin" / "python")
+    return str(
+        cached("ds-ctcdecoder-venv", _build_ds_venv, DS_CTCDECODER, python39(), uses=(make_venv,))
+        / "venv"
+        / "bin"
+        / "python"
+    )
 
 
 def run_oracle(job: dict) -> dict:
@@ -727,19 +737,14 @@ FEATURE_CLIPS = ["s104_hy", "s099_hyw", "s047_hy"]
 def _build_tflite_venv(out: Path) -> None:
     import sys
 
-    made = subprocess.run([sys.executable, "-m", "venv", str(out / "venv")], capture_output=True, text=True)
-    if made.returncode != 0:
-        raise ReferenceUnavailable(f"cannot create a venv for tflite-runtime: {made.stderr[-400:]}")
-    done = _pip(str(out / "venv" / "bin" / "python"), "install", "-q", TFLITE_RUNTIME, "numpy<2")
-    if done.returncode != 0:
-        raise ReferenceUnavailable(f"pip cannot install {TFLITE_RUNTIME}: {done.stderr.strip()[-400:]}")
+    make_venv(out, sys.executable, TFLITE_RUNTIME, "numpy<2")
 
 
 def tflite_python() -> str:
     """A Python with tflite-runtime 2.14.0 (and numpy<2: it is built against numpy 1), made once in the cache."""
     import sys
 
-    venv = cached("tflite-venv", _build_tflite_venv, TFLITE_RUNTIME, sys.version, sys.executable)
+    venv = cached("tflite-venv", _build_tflite_venv, TFLITE_RUNTIME, sys.version, sys.executable, uses=(make_venv,))
     return str(venv / "venv" / "bin" / "python")
 
 

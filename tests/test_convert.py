@@ -284,7 +284,7 @@ def test_exact_graph_groups_carry_a_sentinel(source):
     assert fcs == ["i8"] * 21
     padded = build_acoustic_model(w, numerics="hybrid_int8", int8_form="padded")
     assert "Pad" in [op.get_type_name() for op in padded.get_ops()]
-    x = np.load(shared_path("golden/features/armenian_s104_hy_input_node_batch0_tflite.npy"))
+    x = np.load(generated(references.tflite_features) / "armenian_s104_hy_input_node_batch0_tflite.npy")
     c, h = _zeros_state()
     feeds = {"input_node": x, "previous_state_c": c, "previous_state_h": h}
     lean = compiled.create_infer_request().infer(feeds)["logits"].copy()

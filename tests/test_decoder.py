@@ -4,36 +4,32 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import import_or_missing, shared_path
+import references
+from conftest import generated, import_or_missing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyds import decoder
 from pyds.errors import InvalidArgumentError
 
-GOLDEN = "golden/decoder"
+
+def _golden() -> Path:
+    """The generated golden cases (tests/references.py: DeepSpeech's ds_ctcdecoder 0.9.3 on synthetic posteriors)."""
+    return generated(references.decoder_golden)
 
 
-def _index() -> list[dict]:
-    try:
-        path = shared_path(f"{GOLDEN}/index.json")
-    except pytest.skip.Exception:
-        return []
-    return json.loads(path.read_text())["cases"]
-
-
-CASES = [c["id"] for c in _index()] or ["golden-data-missing"]
+# The case ids are fixed by references.DECODER_CASES: parametrizing needs no generation.
+CASES = [case[0] for case in references.DECODER_CASES]
 
 
 def _case(case_id: str) -> tuple[dict, np.ndarray, decoder.Alphabet]:
-    if case_id == "golden-data-missing":
-        shared_path(f"{GOLDEN}/index.json")  # skips (or fails under CI) with the reason
-    folder = shared_path(GOLDEN)
-    spec = json.loads((folder / f"{case_id}.json").read_text())
-    probs = np.load(folder / spec["probs_file"])[spec["probs_key"]]
+    folder = _golden()
+    spec = json.loads((folder / f"{case_id}.json").read_text(encoding="utf-8"))
+    probs = np.load(folder / spec["probs_file"])
     if spec["alphabet"] == "utf8":
         alphabet = decoder.Alphabet.utf8()
     else:
@@ -43,13 +39,13 @@ def _case(case_id: str) -> tuple[dict, np.ndarray, decoder.Alphabet]:
 
 @pytest.fixture(scope="module")
 def english() -> decoder.Alphabet:
-    return decoder.Alphabet.from_file(str(shared_path(f"{GOLDEN}/alphabet.txt")))
+    return decoder.Alphabet.from_file(str(generated(references.english_alphabet)))
 
 
 def _scorer_for(spec: dict, alphabet: decoder.Alphabet):
     if not spec["params"]["scorer"]:
         return None
-    path = shared_path(f"{GOLDEN}/{spec['params']['scorer']}")
+    path = _golden() / spec["params"]["scorer"]
     return decoder.Scorer(str(path), alphabet, alpha=spec["params"]["alpha"], beta=spec["params"]["beta"])
 
 
@@ -97,7 +93,7 @@ def test_golden_case(case_id: str) -> None:
     _assert_matches(results, spec)
 
 
-SCORER_CASES = [c["id"] for c in _index() if c.get("scorer")] or ["golden-data-missing"]
+SCORER_CASES = [case[0] for case in references.DECODER_CASES if case[6]]
 
 
 @pytest.mark.parametrize("case_id", SCORER_CASES)
@@ -110,7 +106,7 @@ def test_golden_scorer_case_with_kenlm_oracle(case_id: str) -> None:
 
     spec, probs, alphabet = _case(case_id)
     params = spec["params"]
-    scorer = _core._PythonScorer(KenlmScorer(shared_path(f"{GOLDEN}/{params['scorer']}")))
+    scorer = _core._PythonScorer(KenlmScorer(_golden() / params["scorer"]))
     results = decoder.ctc_beam_search(
         probs,
         alphabet,

@@ -1,7 +1,7 @@
 """The two numerics of one bundle: ``fidelity`` (the exact graph) and ``fast`` (its own graph, built for speed).
 
-Runs on the real Armenian model (the default conversion, cached per converter); the accuracy check reads the
-public clips of ../shared/data/armenian-tts and the peer's (Coqui STT 1.4.0) transcripts.
+Runs on the real Armenian model (the default conversion, cached per converter); the accuracy check runs on the
+generated Armenian set (tests/references.py) with the peer's (Coqui STT 1.4.0) transcripts of it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import levenshtein, shared_path
+from conftest import armenian_clip, armenian_manifest, levenshtein, peer_rows
 
 import pyds
 from pyds.bundle import Bundle
@@ -116,7 +116,7 @@ def test_model_fast_runs_the_fast_graph(armenian_bundle, fast_ir):
     from pyds.convert.verify import chunk_windows
     from pyds.features import FeatureStream
 
-    audio = _read_wav(shared_path("data/armenian-tts/s020_hy.wav"))
+    audio = _read_wav(armenian_clip("s020_hy"))
     fast = pyds.Model(armenian_bundle, numerics="fast")
     fidelity = pyds.Model(armenian_bundle)
     assert fast.numerics == "fast" and fidelity.numerics == "hybrid_int8"
@@ -137,7 +137,7 @@ def test_fast_on_a_bundle_without_a_fast_graph(armenian_bundle, tmp_path):
     for name in ("acoustic.xml", "acoustic.bin"):
         os.symlink(armenian_bundle / name, tmp_path / name)
     (tmp_path / "pyds.json").write_text(json.dumps(data), encoding="utf-8")
-    audio = _read_wav(shared_path("data/armenian-tts/s020_hy.wav"))
+    audio = _read_wav(armenian_clip("s020_hy"))
     old = pyds.Model(tmp_path, numerics="fast")
     assert old.numerics == "fast"
     new = pyds.Model(armenian_bundle, numerics="fast")
@@ -164,11 +164,9 @@ def test_a_missing_fast_ir_is_an_invalid_model(armenian_bundle, tmp_path):
 
 
 def _short_clips() -> tuple[list[str], dict[str, str], dict[str, str]]:
-    data = shared_path("data/armenian-tts")
-    with open(data / "manifest.tsv", encoding="utf-8") as f:
+    with open(armenian_manifest(), encoding="utf-8") as f:
         refs = {r["file"]: r["reference_text"] for r in csv.DictReader(f, delimiter="\t")}
-    with open(data / "peer_coqui_stt_1.4.0.tsv", encoding="utf-8") as f:
-        peer = {r["file"]: r["transcript"] for r in csv.DictReader(f, delimiter="\t") if r["beam_width"] == "500"}
+    peer = {name: row["transcript"] for name, row in peer_rows(500).items()}
     files = sorted(f for f in refs if not f.startswith("long"))
     return files, refs, peer
 
@@ -184,8 +182,7 @@ def test_fast_accuracy_equals_the_peer_within_noise(armenian_bundle):
     Coqui STT 1.4.0's (benchmarks/bench_numerics.py measures the whole set), and it is not the peer's bit
     pattern (some transcripts differ), while fidelity reproduces the peer."""
     files, refs, peer = _short_clips()
-    data = shared_path("data/armenian-tts")
-    audio = [_read_wav(data / f) for f in files]
+    audio = [_read_wav(armenian_clip(f.removesuffix(".wav"))) for f in files]
     texts = {}
     for mode in ("fast", "fidelity"):
         model = pyds.Model(armenian_bundle, numerics=mode, beam_width=500)
@@ -200,9 +197,13 @@ def test_fast_accuracy_equals_the_peer_within_noise(armenian_bundle):
 
 
 def test_cli_numerics_option(armenian_bundle, capsys):
-    wav = shared_path("data/armenian-tts/s020_hy.wav")
-    want = {m: pyds.Model(armenian_bundle, numerics=m).stt(_read_wav(wav)) for m in ("fast", "fidelity")}
-    assert want["fast"] != want["fidelity"]  # this clip tells the two apart
+    fast, fidelity = pyds.Model(armenian_bundle, numerics="fast"), pyds.Model(armenian_bundle)
+    for name in ("s020_hy", "s003_hy", "s034_hy", "s104_hy", "s116_hyw"):  # the first clip that tells them apart
+        wav = armenian_clip(name)
+        want = {"fast": fast.stt(_read_wav(wav)), "fidelity": fidelity.stt(_read_wav(wav))}
+        if want["fast"] != want["fidelity"]:
+            break
+    assert want["fast"] != want["fidelity"], "no clip tells the two numerics apart"
     for mode in ("fast", "fidelity"):
         assert pyds_main(["transcribe", str(wav), "--model", str(armenian_bundle), "--numerics", mode]) == 0
         assert capsys.readouterr().out.strip() == want[mode]

@@ -7,18 +7,14 @@ build_binary, compiled once from the PyPI kenlm sdist into the test cache.
 from __future__ import annotations
 
 import math
-import os
 import random
 import struct
 import subprocess
-import sys
-import tarfile
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import TEST_CACHE, import_or_missing, missing, shared_path
+import references
+from conftest import generated, import_or_missing
 
 from pyds import _core
 from pyds.build_scorer import main as build_scorer_main
@@ -28,7 +24,6 @@ from pyds.scorer import Scorer
 kenlm = import_or_missing("kenlm", "the reference of these tests; pip install .[test] brings it")
 
 LOG10_TO_LN = 0.4342944819
-KENLM_SDIST = "kenlm==0.3.0"
 OOV_WORDS = ["xyzzyq", "notaword", "qqq"]
 
 
@@ -37,7 +32,13 @@ OOV_WORDS = ["xyzzyq", "notaword", "qqq"]
 
 
 def english() -> _core.Alphabet:
-    return _core.Alphabet.from_file(str(shared_path("golden/decoder/alphabet.txt")))
+    return _core.Alphabet.from_file(str(generated(references.english_alphabet)))
+
+
+def lm_scorer(name: str) -> Path:
+    """A generated scorer package (tests/references.py: scorers): ``lm.scorer`` (English words, 4-gram) or
+    ``lm.bytes.scorer`` (UTF-8 mode, 2-gram over characters), read back by DeepSpeech's own decoder package."""
+    return generated(references.scorers) / name
 
 
 def ref_log_cond_prob(model, words: list[str], bos: bool, eos: bool) -> float:
@@ -151,80 +152,10 @@ def write_arpa(path: Path, order: int, seed: int, vocab_size: int = 60, n_senten
     return words, [["<s>", *s, "</s>"] for s in sentences]
 
 
-def fetch_build_binary() -> Path:
-    """KenLM's build_binary, compiled once from the PyPI kenlm sdist (query code only, no Boost needed)."""
-    target = TEST_CACHE / "kenlm-0.3.0" / "build_binary"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--no-binary",
-            "kenlm",
-            "--no-build-isolation",
-            "--disable-pip-version-check",
-            "-d",
-            tmp,
-            KENLM_SDIST,
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:  # no setuptools in this environment: let pip fetch the build requirements
-            cmd.remove("--no-build-isolation")
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        sdists = list(Path(tmp).glob("kenlm-*.tar.gz"))
-        if done.returncode != 0 or not sdists:
-            missing(f"cannot download {KENLM_SDIST} with pip: {done.stderr.strip()[-500:]}")
-        with tarfile.open(sdists[0]) as tar:
-            tar.extractall(tmp, filter="data") if sys.version_info >= (3, 12) else tar.extractall(tmp)
-        src = next(Path(tmp).glob("kenlm-*/"))
-        sources = [
-            p
-            for d in ("util/double-conversion", "util", "lm")
-            for p in sorted((src / d).glob("*.cc"))
-            if not p.name.endswith(("main.cc", "test.cc"))
-        ]
-        flags = ["-I", str(src), "-O1", "-DNDEBUG", "-DKENLM_MAX_ORDER=6", "-w"]
-
-        def compile_one(cc: Path) -> subprocess.CompletedProcess:
-            return subprocess.run(
-                ["g++", *flags, "-c", str(cc), "-o", str(cc.with_suffix(".o"))],
-                capture_output=True,
-                text=True,
-            )
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(compile_one, sources))
-        failed = [r for r in results if r.returncode != 0]
-        if failed:
-            missing(f"cannot compile KenLM's build_binary: {failed[0].stderr[-500:]}")
-        part = Path(tmp) / "build_binary"
-        link = subprocess.run(
-            [
-                "g++",
-                *flags,
-                str(src / "lm" / "build_binary_main.cc"),
-                *[str(p.with_suffix(".o")) for p in sources],
-                "-o",
-                str(part),
-                "-lrt",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if link.returncode != 0:
-            missing(f"cannot link KenLM's build_binary: {link.stderr[-500:]}")
-        os.replace(part, target)  # atomic: an interrupted build never leaves a half-written tool
-    return target
-
-
 @pytest.fixture(scope="session")
 def build_binary() -> Path:
-    return fetch_build_binary()
+    """KenLM's build_binary, compiled once from the PyPI kenlm sdist (tests/references.py)."""
+    return generated(references.build_binary)
 
 
 # The KenLM data structures tested, as build_binary arguments.
@@ -266,31 +197,31 @@ def assert_parity(scorer, model, words, sentences, order, n=600, seed=7):
 
 
 def test_english_scorer_header():
-    s = _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english())
-    assert s.default_alpha == pytest.approx(0.75, abs=1e-12)
-    assert s.default_beta == pytest.approx(1.850000023841858, abs=1e-12)
+    s = _core.Scorer(str(lm_scorer("lm.scorer")), english())
+    assert (s.default_alpha, s.default_beta) == references.WORD_ALPHA_BETA
     assert (s.alpha, s.beta) == (s.default_alpha, s.default_beta)
     assert not s.is_utf8_mode and s.max_order == 4
     s.set_alpha_beta(0.5, 2.0)
     assert (s.alpha, s.beta) == (0.5, 2.0)
-    explicit = Scorer(shared_path("golden/decoder/pruned_lm.scorer"), english(), alpha=1.0, beta=0.0)
+    explicit = Scorer(lm_scorer("lm.scorer"), english(), alpha=1.0, beta=0.0)
     assert (explicit.alpha, explicit.beta, explicit.default_alpha) == (1.0, 0.0, s.default_alpha)
 
 
 def test_bytes_scorer_header():
-    s = _core.Scorer(str(shared_path("golden/decoder/pruned_lm.bytes.scorer")), _core.Alphabet.utf8())
-    assert s.default_alpha == pytest.approx(0.93128901720047, abs=1e-12)
-    assert s.default_beta == pytest.approx(1.1834137439727783, abs=1e-12)
+    s = _core.Scorer(str(lm_scorer("lm.bytes.scorer")), _core.Alphabet.utf8())
+    assert (s.default_alpha, s.default_beta) == references.BYTES_ALPHA_BETA
     assert s.is_utf8_mode and s.max_order == 2
 
 
 def test_english_trie_is_the_lm_vocabulary(tmp_path):
-    path = shared_path("golden/decoder/pruned_lm.scorer")
+    path = lm_scorer("lm.scorer")
     alphabet = english()
     s = _core.Scorer(str(path), alphabet)
     model = kenlm.Model(str(lm_part(path, tmp_path)))
     words = trie_words(s, alphabet)
-    assert len(words) == len(set(words)) == 3540  # the README's vocabulary size
+    vocabulary = lm_scorer("vocab.txt").read_text(encoding="utf-8").split()
+    assert len(words) == len(set(words)) == len(vocabulary) > 3000
+    assert sorted(words) == sorted(vocabulary)
     assert all(w in model for w in words)
     assert all(trie_accepts(s, alphabet, w) for w in words)
     rng = random.Random(3)
@@ -306,19 +237,19 @@ def test_english_trie_is_the_lm_vocabulary(tmp_path):
     # a partial word)
     import json
 
-    for case in sorted(shared_path("golden/decoder").glob("b0*.json")):
+    for case in sorted(generated(references.decoder_golden).glob("b0*.json")):
         for result in json.loads(case.read_text())["results"]:
             for w in result["text"].split()[:-1]:
                 assert w in vocab, (case.name, w)
 
 
 def test_english_scorer_matches_kenlm(tmp_path):
-    path = shared_path("golden/decoder/pruned_lm.scorer")
+    path = lm_scorer("lm.scorer")
     alphabet = english()
     s = _core.Scorer(str(path), alphabet)
     model = kenlm.Model(str(lm_part(path, tmp_path)))
     words = trie_words(s, alphabet)
-    text = shared_path("golden/decoder/b02_default_beam100.json").read_text()
+    text = (generated(references.decoder_golden) / "b02_default_beam100.json").read_text(encoding="utf-8")
     import json
 
     sentences = [["<s>", *r["text"].split()] for r in json.loads(text)["results"]]
@@ -328,7 +259,7 @@ def test_english_scorer_matches_kenlm(tmp_path):
 
 def test_log_cond_prob_follows_deepspeech():
     """get_log_cond_prob's rules: any OOV word gives -1000, eos scores only </s>, no words score 0."""
-    s = _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english())
+    s = _core.Scorer(str(lm_scorer("lm.scorer")), english())
     assert s.log_cond_prob(["the", "xyzzyq", "of"]) == -1000.0
     assert s.log_cond_prob(["xyzzyq"], eos=True) == -1000.0
     assert s.log_cond_prob([]) == 0.0
@@ -338,7 +269,7 @@ def test_log_cond_prob_follows_deepspeech():
 
 
 def test_bytes_scorer_matches_kenlm(tmp_path):
-    path = shared_path("golden/decoder/pruned_lm.bytes.scorer")
+    path = lm_scorer("lm.bytes.scorer")
     s = _core.Scorer(str(path), _core.Alphabet.utf8())
     model = kenlm.Model(str(lm_part(path, tmp_path)))
     chars = trie_words(s, _core.Alphabet.utf8())
@@ -395,7 +326,7 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
                 check=True,
                 capture_output=True,
             )
-    alphabet_txt = shared_path("golden/decoder/alphabet.txt")
+    alphabet_txt = generated(references.english_alphabet)
     out = tmp_path / "lm.scorer"
     code = build_scorer_main(
         [
@@ -438,7 +369,7 @@ def test_build_scorer_round_trip(synthetic, build_binary, tmp_path, kind, capsys
 
 
 def test_build_bytes_scorer_round_trip(tmp_path):
-    src = shared_path("golden/decoder/pruned_lm.bytes.scorer")
+    src = lm_scorer("lm.bytes.scorer")
     lm = lm_part(src, tmp_path)
     original = _core.Scorer(str(src), _core.Alphabet.utf8())
     chars = trie_words(original, _core.Alphabet.utf8())
@@ -495,7 +426,7 @@ def test_missing_and_empty_files(tmp_path):
 
 
 def test_wrong_versions(tmp_path):
-    data = bytearray(shared_path("golden/decoder/pruned_lm.scorer").read_bytes())
+    data = bytearray(lm_scorer("lm.scorer").read_bytes())
     t = data.find(b"EIRT\x06\x00\x00\x00")
     bad = tmp_path / "v5.scorer"
     bad.write_bytes(bytes(data[: t + 4] + struct.pack("<i", 5) + data[t + 8 :]))
@@ -509,7 +440,7 @@ def test_wrong_versions(tmp_path):
 
 @pytest.mark.parametrize("fraction", [0.0001, 0.05, 0.3, 0.6, 0.61, 0.9, 0.999])
 def test_truncated_scorer(tmp_path, fraction):
-    data = shared_path("golden/decoder/pruned_lm.scorer").read_bytes()
+    data = lm_scorer("lm.scorer").read_bytes()
     cut = tmp_path / "cut.scorer"
     cut.write_bytes(data[: int(len(data) * fraction)])
     with pytest.raises(InvalidScorerError):
@@ -518,12 +449,12 @@ def test_truncated_scorer(tmp_path, fraction):
 
 def test_scorer_alphabet_mismatch():
     with pytest.raises(InvalidScorerError, match="UTF-8"):
-        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.bytes.scorer")), english())
+        _core.Scorer(str(lm_scorer("lm.bytes.scorer")), english())
     with pytest.raises(InvalidScorerError, match="UTF-8"):
-        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), _core.Alphabet.utf8())
+        _core.Scorer(str(lm_scorer("lm.scorer")), _core.Alphabet.utf8())
     small = _core.Alphabet([" ", "a", "b", "c"])
     with pytest.raises(InvalidScorerError, match="outside the model alphabet"):
-        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), small)
+        _core.Scorer(str(lm_scorer("lm.scorer")), small)
 
 
 def test_unspellable_vocabulary(synthetic, tmp_path):
@@ -539,7 +470,7 @@ def test_unspellable_vocabulary(synthetic, tmp_path):
 
 def test_vocabulary_only_for_bare_lms(synthetic):
     with pytest.raises(InvalidArgumentError, match="own vocabulary"):
-        _core.Scorer(str(shared_path("golden/decoder/pruned_lm.scorer")), english(), vocabulary=str(synthetic["vocab"]))
+        _core.Scorer(str(lm_scorer("lm.scorer")), english(), vocabulary=str(synthetic["vocab"]))
 
 
 def test_bad_arpa(tmp_path):
@@ -573,6 +504,6 @@ def test_build_scorer_cli_errors(tmp_path, capsys):
 
 def test_open_is_lazy_for_a_large_scorer(tmp_path):
     """A large file opens without being read: only headers and the trie index are touched."""
-    src = shared_path("golden/decoder/pruned_lm.scorer")
+    src = lm_scorer("lm.scorer")
     s = _core.Scorer(str(src), english())
     assert math.isfinite(s.log_cond_prob(["the"], bos=True))

@@ -15,8 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
-from test_scorer import BINARY_KINDS, fetch_build_binary, write_arpa
+import references
+from conftest import generated
+from test_scorer import BINARY_KINDS, write_arpa
 
 from pyds import _core
 from pyds.errors import InvalidScorerError
@@ -102,7 +103,7 @@ def exercise(scorer, alphabet: _core.Alphabet, rng: random.Random) -> None:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> list[tuple[str, bytes, _core.Alphabet]]:
-    english = _core.Alphabet.from_file(str(shared_path("golden/decoder/alphabet.txt")))
+    english = _core.Alphabet.from_file(str(generated(references.english_alphabet)))
     d = tmp_path_factory.mktemp("fuzz-seeds")
     arpa = d / "lm.arpa"
     write_arpa(arpa, 3, seed=5, vocab_size=25, n_sentences=20)
@@ -112,7 +113,7 @@ def corpus(tmp_path_factory) -> list[tuple[str, bytes, _core.Alphabet]]:
     tries = []
     for kind in ("trie", "array_trie"):
         binary = d / f"{kind}.binary"
-        cmd = [str(fetch_build_binary()), "-S", "16M", *BINARY_KINDS[kind], str(arpa), str(binary)]
+        cmd = [str(generated(references.build_binary)), "-S", "16M", *BINARY_KINDS[kind], str(arpa), str(binary)]
         subprocess.run(cmd, check=True, capture_output=True)
         packaged = d / f"{kind}.scorer"
         _core.write_scorer_package(str(binary), str(packaged), english, 0.5, 1.5)
@@ -120,10 +121,10 @@ def corpus(tmp_path_factory) -> list[tuple[str, bytes, _core.Alphabet]]:
     return tries + [
         (
             "bytes.scorer",
-            shared_path("golden/decoder/pruned_lm.bytes.scorer").read_bytes(),
+            (generated(references.scorers) / "lm.bytes.scorer").read_bytes(),
             _core.Alphabet.utf8(),
         ),
-        ("english.scorer", shared_path("golden/decoder/pruned_lm.scorer").read_bytes(), english),
+        ("english.scorer", (generated(references.scorers) / "lm.scorer").read_bytes(), english),
         ("probing.scorer", probing.read_bytes(), english),
         ("lm.arpa", arpa.read_bytes(), english),
     ]
