@@ -412,6 +412,11 @@ class Stream:
     def reset(self) -> None:
         ...
     @property
+    def batched(self) -> bool:
+        """
+        True when this stream's chunks run as rows of the model's live scheduler.
+        """
+    @property
     def finished(self) -> bool:
         ...
     @property
@@ -421,7 +426,7 @@ class Model:
     """
     A compiled model bundle (use pyds.Model, which resolves model names and files).
     """
-    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, bundled_scorer: bool = True) -> None:
+    def __init__(self, bundle_dir: str, *, device: str = 'CPU', cache_dir: str = '', threads: typing.SupportsInt | typing.SupportsIndex = 0, numerics: str = 'fidelity', beam_width: typing.SupportsInt | typing.SupportsIndex = 0, batch_streams: bool = True, live_batch_rows: typing.SupportsInt | typing.SupportsIndex = 16, bundled_scorer: bool = True) -> None:
         ...
     def add_hot_word(self, word: str, boost: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -445,9 +450,23 @@ class Model:
         ...
     def stt_with_metadata(self, audio: numpy.ndarray, num_results: typing.SupportsInt | typing.SupportsIndex = 1) -> list[Transcript]:
         ...
+    def time_inference(self, rows: typing.SupportsInt | typing.SupportsIndex = 1, requests: typing.SupportsInt | typing.SupportsIndex = 20) -> float:
+        """
+        The raw inference ceiling: mean seconds of one request of `rows` chunks on the compiled model (no features, no decoder; one warm-up request first).
+        """
     @property
     def alphabet(self) -> Alphabet:
         ...
+    @property
+    def batch_streams(self) -> bool:
+        """
+        True when streams share batched inference (the live scheduler).
+        """
+    @property
+    def batchable(self) -> bool:
+        """
+        True when the compiled model takes several rows per request (a dynamic batch).
+        """
     @property
     def beam_width(self) -> int:
         ...
@@ -478,6 +497,16 @@ class Model:
     def language(self) -> str:
         ...
     @property
+    def live_rounds(self) -> int:
+        """
+        Batched requests the live scheduler has run so far.
+        """
+    @property
+    def live_rows(self) -> int:
+        """
+        Stream chunks the live scheduler has inferred so far (rows over all rounds).
+        """
+    @property
     def n_cell(self) -> int:
         ...
     @property
@@ -498,6 +527,10 @@ class BatchEngine:
     """
     def __init__(self, model: Model, *, batch_size: typing.SupportsInt | typing.SupportsIndex = 16, decoder_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
+    def last_run_stats(self) -> dict:
+        """
+        The profile of the last run: seconds in inference, features and waiting for the decoders, wall seconds, requests and rows.
+        """
     def run(self, audios: collections.abc.Sequence, num_results: typing.SupportsInt | typing.SupportsIndex = 1) -> list[list[Transcript]]:
         """
         Per input, in order: its best num_results transcripts (the Model's decoder settings at call time).

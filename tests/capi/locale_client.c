@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
   ModelState* model = NULL;
   int status = STT_CreateModel(argv[2], &model);
   if (status != STT_ERR_OK) return fail("STT_CreateModel", status);
-  if ((status = STT_EnableExternalScorer(model, argv[3])) != STT_ERR_OK) return fail("STT_EnableExternalScorer", status);
-  if ((status = STT_SetScorerAlphaBeta(model, 0.75f, 1.25f)) != STT_ERR_OK) return fail("STT_SetScorerAlphaBeta", status);
+  if ((status = STT_EnableExternalScorer(model, argv[3])) != STT_ERR_OK)
+    return fail("STT_EnableExternalScorer", status);
+  if ((status = STT_SetScorerAlphaBeta(model, 0.75f, 1.25f)) != STT_ERR_OK)
+    return fail("STT_SetScorerAlphaBeta", status);
   char* text = STT_SpeechToText(model, samples, (unsigned int)(size / 2));
   if (text == NULL) return fail("STT_SpeechToText", -1);
   printf("text\t%s\n", text);

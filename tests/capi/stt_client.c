@@ -67,44 +67,74 @@ int main(int argc, char** argv) {
   for (int a = 4; a < argc; ++a) {
     unsigned n = 0;
     short* samples = read_wav(argv[a], &n);
-    if (!samples) { fprintf(stderr, "cannot read %s\n", argv[a]); return 1; }
+    if (!samples) {
+      fprintf(stderr, "cannot read %s\n", argv[a]);
+      return 1;
+    }
 
     char* text = STT_SpeechToText(model, samples, n);
-    if (!text) { failures++; continue; }
+    if (!text) {
+      failures++;
+      continue;
+    }
     printf("%s\tstt\t%s\n", argv[a], text);
     STT_FreeString(text);
 
     Metadata* meta = STT_SpeechToTextWithMetadata(model, samples, n, 2);
-    if (!meta || meta->num_transcripts < 1) { failures++; continue; }
+    if (!meta || meta->num_transcripts < 1) {
+      failures++;
+      continue;
+    }
     print_best(argv[a], "meta", meta);
     STT_FreeMetadata(meta);
 
     StreamingState* stream = NULL;
-    if (STT_CreateStream(model, &stream) != STT_ERR_OK) { failures++; continue; }
+    if (STT_CreateStream(model, &stream) != STT_ERR_OK) {
+      failures++;
+      continue;
+    }
     for (unsigned at = 0; at < n; at += chunk) {
       STT_FeedAudioContent(stream, samples + at, at + chunk <= n ? chunk : n - at);
       char* partial = STT_IntermediateDecode(stream);
-      if (!partial) { failures++; break; }
+      if (!partial) {
+        failures++;
+        break;
+      }
       printf("%s\tpartial\t%s\n", argv[a], partial);
       STT_FreeString(partial);
       Metadata* pm = STT_IntermediateDecodeWithMetadata(stream, 1);
-      if (!pm) { failures++; break; }
+      if (!pm) {
+        failures++;
+        break;
+      }
       STT_FreeMetadata(pm);
     }
     Metadata* final = STT_FinishStreamWithMetadata(stream, 1); /* frees the stream */
-    if (!final) { failures++; continue; }
+    if (!final) {
+      failures++;
+      continue;
+    }
     print_best(argv[a], "stream", final);
     STT_FreeMetadata(final);
 
     /* A flushed intermediate decode in the middle of a second stream, then abandon it. */
-    if (STT_CreateStream(model, &stream) != STT_ERR_OK) { failures++; continue; }
+    if (STT_CreateStream(model, &stream) != STT_ERR_OK) {
+      failures++;
+      continue;
+    }
     STT_FeedAudioContent(stream, samples, n / 2);
     char* flushed = STT_IntermediateDecodeFlushBuffers(stream);
-    if (!flushed) { failures++; continue; }
+    if (!flushed) {
+      failures++;
+      continue;
+    }
     printf("%s\tflush\t%s\n", argv[a], flushed);
     STT_FreeString(flushed);
     Metadata* fm = STT_IntermediateDecodeWithMetadataFlushBuffers(stream, 1);
-    if (!fm) { failures++; continue; }
+    if (!fm) {
+      failures++;
+      continue;
+    }
     STT_FreeMetadata(fm);
     STT_FreeStream(stream);
     free(samples);

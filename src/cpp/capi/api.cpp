@@ -106,8 +106,8 @@ unsigned int get_beam_width(const ModelState* ctx) {
 
 int set_beam_width(ModelState* ctx, unsigned int beam_width) {
   if (ctx == nullptr) return kNoModel;
-  return guarded("SetModelBeamWidth", [&] { ctx->model->set_beam_width(beam_width); },
-                 [](ErrorKind) { return kInvalidShape; });
+  return guarded(
+      "SetModelBeamWidth", [&] { ctx->model->set_beam_width(beam_width); }, [](ErrorKind) { return kInvalidShape; });
 }
 
 int get_sample_rate(const ModelState* ctx) { return ctx == nullptr ? 0 : ctx->model->sample_rate(); }
@@ -117,8 +117,7 @@ void free_model(ModelState* ctx) { delete ctx; }
 namespace {
 int load_scorer(ModelState* ctx, const std::string& path) {
   return guarded(
-      "EnableExternalScorer",
-      [&] { ctx->model->enable_scorer(Scorer::load(path, ctx->model->alphabet())); },
+      "EnableExternalScorer", [&] { ctx->model->enable_scorer(Scorer::load(path, ctx->model->alphabet())); },
       [](ErrorKind) { return kInvalidScorer; });  // DeepSpeech reports every scorer failure so
 }
 }  // namespace
@@ -163,8 +162,9 @@ int set_alpha_beta(ModelState* ctx, float alpha, float beta) {
     report("SetScorerAlphaBeta: alpha and beta must be finite");
     return kInvalidScorer;
   }
-  return guarded("SetScorerAlphaBeta", [&] { ctx->model->set_scorer_alpha_beta(alpha, beta); },
-                 [](ErrorKind) { return kScorerNotEnabled; });
+  return guarded(
+      "SetScorerAlphaBeta", [&] { ctx->model->set_scorer_alpha_beta(alpha, beta); },
+      [](ErrorKind) { return kScorerNotEnabled; });
 }
 
 // Hot words act through the scorer, so (as in DeepSpeech) they need one.
@@ -172,23 +172,22 @@ int add_hot_word(ModelState* ctx, const char* word, float boost) {
   if (ctx == nullptr) return kNoModel;
   if (!ctx->model->has_scorer()) return kScorerNotEnabled;
   if (word == nullptr) return kFailInsertHotword;
-  return guarded("AddHotWord", [&] { ctx->model->add_hot_word(word, boost); },
-                 [](ErrorKind) { return kFailInsertHotword; });
+  return guarded(
+      "AddHotWord", [&] { ctx->model->add_hot_word(word, boost); }, [](ErrorKind) { return kFailInsertHotword; });
 }
 
 int erase_hot_word(ModelState* ctx, const char* word) {
   if (ctx == nullptr) return kNoModel;
   if (!ctx->model->has_scorer()) return kScorerNotEnabled;
   if (word == nullptr) return kFailEraseHotword;
-  return guarded("EraseHotWord", [&] { ctx->model->erase_hot_word(word); },
-                 [](ErrorKind) { return kFailEraseHotword; });
+  return guarded(
+      "EraseHotWord", [&] { ctx->model->erase_hot_word(word); }, [](ErrorKind) { return kFailEraseHotword; });
 }
 
 int clear_hot_words(ModelState* ctx) {
   if (ctx == nullptr) return kNoModel;
   if (!ctx->model->has_scorer()) return kScorerNotEnabled;
-  return guarded("ClearHotWords", [&] { ctx->model->clear_hot_words(); },
-                 [](ErrorKind) { return kFailClearHotword; });
+  return guarded("ClearHotWords", [&] { ctx->model->clear_hot_words(); }, [](ErrorKind) { return kFailClearHotword; });
 }
 
 namespace {
@@ -205,7 +204,8 @@ char* speech_to_text(ModelState* ctx, const short* buffer, unsigned int size) {
   return guarded_result<char>("SpeechToText", [&] { return copy_string(run_utterance(ctx, buffer, size, 1)[0].text); });
 }
 
-Metadata* speech_to_text_with_metadata(ModelState* ctx, const short* buffer, unsigned int size, unsigned int num_results) {
+Metadata* speech_to_text_with_metadata(ModelState* ctx, const short* buffer, unsigned int size,
+                                       unsigned int num_results) {
   if (ctx == nullptr || bad_audio(buffer, size)) return nullptr;
   return guarded_result<Metadata>("SpeechToTextWithMetadata", [&] {
     return make_metadata(run_utterance(ctx, buffer, size, num_results == 0 ? 1 : num_results));

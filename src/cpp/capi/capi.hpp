@@ -27,7 +27,7 @@ struct StreamingState {
 };
 
 namespace pyds {
-namespace __attribute__((visibility("hidden"))) capi {
+namespace [[gnu::visibility("hidden")]] capi {
 
 // The error codes, named for this layer; the numbers come from the one table (stt_types.h).
 enum Code : int {
@@ -104,7 +104,8 @@ int add_hot_word(ModelState* ctx, const char* word, float boost);
 int erase_hot_word(ModelState* ctx, const char* word);
 int clear_hot_words(ModelState* ctx);
 char* speech_to_text(ModelState* ctx, const short* buffer, unsigned int size);
-Metadata* speech_to_text_with_metadata(ModelState* ctx, const short* buffer, unsigned int size, unsigned int num_results);
+Metadata* speech_to_text_with_metadata(ModelState* ctx, const short* buffer, unsigned int size,
+                                       unsigned int num_results);
 int create_stream(ModelState* ctx, StreamingState** retval);
 void feed_audio(StreamingState* sctx, const short* buffer, unsigned int size);
 char* intermediate_decode(const StreamingState* sctx);

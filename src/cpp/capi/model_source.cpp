@@ -1,9 +1,9 @@
 // *_CreateModel's model argument: a pyds bundle directory is used as it is; a raw DeepSpeech/Coqui model
 // file (.tflite, .pb, .pbmm) is converted once into the cache that pyds.models uses as well (the layout and
-// its lock files are defined once, in common/model_cache.hpp), so C programs and Python share conversions. The converter is Python (pyds.convert): it runs as `<python> -m pyds.convert.cli SRC -o DIR`,
-// which writes the bundle atomically. <python> is $PYDS_PYTHON, else the python3 of the environment libpyds
-// is installed in (<prefix>/bin/python3 for <prefix>/lib/pythonX.Y/site-packages/pyds/libpyds.so), else
-// python3 from PATH.
+// its lock files are defined once, in common/model_cache.hpp), so C programs and Python share conversions. The
+// converter is Python (pyds.convert): it runs as `<python> -m pyds.convert.cli SRC -o DIR`, which writes the bundle
+// atomically. <python> is $PYDS_PYTHON, else the python3 of the environment libpyds is installed in
+// (<prefix>/bin/python3 for <prefix>/lib/pythonX.Y/site-packages/pyds/libpyds.so), else python3 from PATH.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -30,11 +30,11 @@ namespace pyds::capi {
 namespace {
 
 bool is_dir(const std::string& p) {
-  struct stat st {};
+  struct stat st{};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 bool is_file(const std::string& p) {
-  struct stat st {};
+  struct stat st{};
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 bool is_executable(const std::string& p) { return is_file(p) && ::access(p.c_str(), X_OK) == 0; }
@@ -111,8 +111,7 @@ int run(const std::vector<std::string>& args, std::string& errors) {
     if (n > 0) errors.append(buffer, static_cast<std::size_t>(n));
   ::close(pipe_fds[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
@@ -121,8 +120,7 @@ class FileLock {
  public:
   explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
     if (fd_ >= 0)
-      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-      }
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {}
   }
   ~FileLock() {
     if (fd_ >= 0) ::close(fd_);
@@ -168,8 +166,9 @@ std::string convert_cached(const std::string& source) {
 std::string resolve_model_source(const std::string& path) {
   if (is_dir(path)) {
     if (is_bundle(path)) return path;
-    throw_error(ErrorKind::InvalidModel, path + ": a directory without pyds.json is not a pyds model bundle "
-                                                "(convert a checkpoint with pyds-convert first)");
+    throw_error(ErrorKind::InvalidModel, path +
+                                             ": a directory without pyds.json is not a pyds model bundle "
+                                             "(convert a checkpoint with pyds-convert first)");
   }
   if (!is_file(path)) throw_error(ErrorKind::ModelNotFound, path + ": no such model file or directory");
   return convert_cached(path);

@@ -71,7 +71,8 @@ Metadata* make_metadata(const std::vector<Transcript>& transcripts) {
     }
     new (candidates + i) CandidateTranscript{first, static_cast<unsigned int>(t.tokens.size()), t.confidence};
   }
-  return new (block) Metadata{transcripts.empty() ? nullptr : candidates, static_cast<unsigned int>(transcripts.size())};
+  return new (block)
+      Metadata{transcripts.empty() ? nullptr : candidates, static_cast<unsigned int>(transcripts.size())};
 }
 
 TempFile::TempFile(const char* data, std::size_t size, const char* suffix) {
@@ -80,7 +81,8 @@ TempFile::TempFile(const char* data, std::size_t size, const char* suffix) {
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   const int fd = mkstemps(name.data(), static_cast<int>(std::strlen(suffix)));  // created 0600, ours alone
-  if (fd < 0) throw_error(ErrorKind::Runtime, "cannot create a temporary file in " + pattern.substr(0, pattern.rfind('/')));
+  if (fd < 0)
+    throw_error(ErrorKind::Runtime, "cannot create a temporary file in " + pattern.substr(0, pattern.rfind('/')));
   path_ = name.data();
   std::size_t done = 0;
   while (done < size) {

@@ -7,8 +7,8 @@
 namespace pyds {
 namespace __attribute__((visibility("hidden"))) capi {
 
-// Throws ModelNotFound when the file cannot be opened, Runtime on a read error.
-std::string sha256_file(const std::string& path);
+  // Throws ModelNotFound when the file cannot be opened, Runtime on a read error.
+  std::string sha256_file(const std::string& path);
 
 }  // namespace capi
 }  // namespace pyds

@@ -15,8 +15,7 @@ Alphabet::Alphabet(std::vector<std::string> labels, bool utf8) : labels_(std::mo
   for (std::size_t i = 0; i < labels_.size(); ++i) {
     const std::string& l = labels_[i];
     if (l.empty()) throw_error(ErrorKind::InvalidAlphabet, "alphabet label " + std::to_string(i) + " is empty");
-    if (!seen.insert(l).second)
-      throw_error(ErrorKind::InvalidAlphabet, "alphabet label '" + l + "' appears twice");
+    if (!seen.insert(l).second) throw_error(ErrorKind::InvalidAlphabet, "alphabet label '" + l + "' appears twice");
     if (l == " ") space_ = static_cast<int>(i);
     max_label_bytes_ = std::max(max_label_bytes_, l.size());
   }
@@ -60,9 +59,7 @@ Alphabet Alphabet::from_file(const std::string& path) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
     return from_text(text);
-  } catch (const Error& e) {
-    throw_error(ErrorKind::InvalidAlphabet, "alphabet file '" + path + "': " + e.what());
-  }
+  } catch (const Error& e) { throw_error(ErrorKind::InvalidAlphabet, "alphabet file '" + path + "': " + e.what()); }
 }
 
 namespace {
@@ -89,8 +86,8 @@ Alphabet Alphabet::from_serialized(std::string_view bytes) {
     const std::size_t index = read_u16(bytes, pos);
     const std::size_t len = read_u16(bytes, pos);
     if (index >= count || filled[index])
-      throw_error(ErrorKind::InvalidAlphabet, "serialized alphabet has a bad or repeated label index " +
-                                                  std::to_string(index));
+      throw_error(ErrorKind::InvalidAlphabet,
+                  "serialized alphabet has a bad or repeated label index " + std::to_string(index));
     if (pos + len > bytes.size())
       throw_error(ErrorKind::InvalidAlphabet, "serialized alphabet is truncated in label " + std::to_string(index));
     labels[index] = std::string(bytes.substr(pos, len));

@@ -29,7 +29,8 @@ class Parser {
     throw std::invalid_argument(what + " at byte " + std::to_string(pos_));
   }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t'))
       ++pos_;
   }
   char peek() {
@@ -58,7 +59,10 @@ class Parser {
   Object object(int depth) {
     Object out;
     ++pos_;  // '{'
-    if (peek() == '}') { ++pos_; return out; }
+    if (peek() == '}') {
+      ++pos_;
+      return out;
+    }
     while (true) {
       if (peek() != '"') fail("expected a string key");
       std::string key = string();
@@ -75,7 +79,10 @@ class Parser {
   Array array(int depth) {
     Array out;
     ++pos_;  // '['
-    if (peek() == ']') { ++pos_; return out; }
+    if (peek() == ']') {
+      ++pos_;
+      return out;
+    }
     while (true) {
       out.push_back(value(depth + 1));
       const char c = peek();
@@ -125,7 +132,10 @@ class Parser {
       const char c = text_[pos_++];
       if (c == '"') return out;
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') { out.push_back(c); continue; }
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
       if (pos_ >= text_.size()) fail("unterminated escape");
       const char e = text_[pos_++];
       switch (e) {
@@ -159,7 +169,8 @@ class Parser {
   double number() {
     const std::size_t start = pos_;
     if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    while (pos_ < text_.size() && std::string_view("0123456789.eE+-").find(text_[pos_]) != std::string_view::npos) ++pos_;
+    while (pos_ < text_.size() && std::string_view("0123456789.eE+-").find(text_[pos_]) != std::string_view::npos)
+      ++pos_;
     if (pos_ == start) fail("unexpected character");
     const std::string_view token = text_.substr(start, pos_ - start);
     double v = 0;

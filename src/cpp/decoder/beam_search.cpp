@@ -76,7 +76,8 @@ void DecoderOptions::validate() const {
   if (alpha && !std::isfinite(*alpha)) throw_error(ErrorKind::InvalidArgument, "alpha must be finite");
   if (beta && !std::isfinite(*beta)) throw_error(ErrorKind::InvalidArgument, "beta must be finite");
   if (!(frame_step_seconds > 0.0) || !std::isfinite(frame_step_seconds))
-    throw_error(ErrorKind::InvalidArgument, "frame_step_seconds must be positive, got " + numbers::format(frame_step_seconds));
+    throw_error(ErrorKind::InvalidArgument,
+                "frame_step_seconds must be positive, got " + numbers::format(frame_step_seconds));
 }
 
 struct CtcBeamSearch::Impl {
@@ -291,7 +292,8 @@ void CtcBeamSearch::Impl::step(const float* probs) {
     for (std::size_t j = 0; j < by_score.size(); ++j)
       if (static_cast<int>(by_score[j]) == space) space_rank = j;
   float best_bound = by_score.empty() ? kNegInf : classes.log_prob(by_score.front()) + (lm.utf8() ? lm_bound : 0.0f);
-  if (space_rank < by_score.size()) best_bound = std::max(best_bound, classes.log_prob(by_score[space_rank]) + lm_bound);
+  if (space_rank < by_score.size())
+    best_bound = std::max(best_bound, classes.log_prob(by_score[space_rank]) + lm_bound);
   for (std::size_t i = 0; i < n && !by_score.empty(); ++i) {
     const float score_p = beam_score[i];
     if (score_p == kNegInf) continue;
@@ -468,10 +470,9 @@ void check_probs(const float* probs, std::size_t n_frames, std::size_t n_classes
     const float v = probs[i];
     if (!(v >= 0.0f) || !std::isfinite(v)) {
       const std::string what = std::isnan(v) ? "NaN" : (std::isinf(v) ? "infinite" : "negative");
-      throw_error(ErrorKind::InvalidArgument, "probs holds a " + what + " value at frame " +
-                                                  std::to_string(i / n_classes) + ", class " +
-                                                  std::to_string(i % n_classes) +
-                                                  " (expected softmax probabilities in [0, 1])");
+      throw_error(ErrorKind::InvalidArgument,
+                  "probs holds a " + what + " value at frame " + std::to_string(i / n_classes) + ", class " +
+                      std::to_string(i % n_classes) + " (expected softmax probabilities in [0, 1])");
     }
   }
 }

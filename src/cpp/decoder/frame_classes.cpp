@@ -27,9 +27,8 @@ void FrameClasses::build(const float* probs) {
   std::size_t keep = n_classes_;
   for (std::size_t i = 0; i < n_classes_; ++i) order_[i] = static_cast<unsigned>(i);
   if (prune_) {
-    std::sort(order_.begin(), order_.end(), [probs](unsigned a, unsigned b) {
-      return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
-    });
+    std::sort(order_.begin(), order_.end(),
+              [probs](unsigned a, unsigned b) { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b); });
     // As in DeepSpeech, the top-n limit only cuts inside the cumulative-probability loop: with
     // cutoff_prob == 1 every class is still visited, in probability order.
     if (cutoff_prob_ < 1.0) {

@@ -46,7 +46,8 @@ LmContext::LmContext(const Alphabet& alphabet, std::shared_ptr<const Scorer> sco
   if (alpha_ < 0.0) {
     upper_bound_ = std::numeric_limits<float>::infinity();
   } else {
-    upper_bound_ = static_cast<float>(alpha_ * static_cast<double>(max_order_) * max_boost + std::max(0.0, beta_) + 0.5);
+    upper_bound_ =
+        static_cast<float>(alpha_ * static_cast<double>(max_order_) * max_boost + std::max(0.0, beta_) + 0.5);
   }
   ngram_.reserve(max_order_);
 }

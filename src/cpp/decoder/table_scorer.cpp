@@ -9,13 +9,8 @@ namespace pyds::decoder {
 TableScorer::TableScorer(const Alphabet& alphabet, std::map<std::vector<std::string>, double> ngrams,
                          std::vector<std::string> vocabulary, std::size_t order, bool utf8_mode, double default_alpha,
                          double default_beta, bool with_trie, double unlisted_log10)
-    : ngrams_(std::move(ngrams)),
-      order_(order),
-      utf8_mode_(utf8_mode),
-      default_alpha_(default_alpha),
-      default_beta_(default_beta),
-      with_trie_(with_trie),
-      unlisted_log10_(unlisted_log10) {
+    : ngrams_(std::move(ngrams)), order_(order), utf8_mode_(utf8_mode), default_alpha_(default_alpha),
+      default_beta_(default_beta), with_trie_(with_trie), unlisted_log10_(unlisted_log10) {
   if (order == 0) throw_error(ErrorKind::InvalidArgument, "a table scorer needs an order of at least 1");
   if (!utf8_mode && alphabet.space_label() < 0)
     throw_error(ErrorKind::InvalidArgument, "a word-mode scorer needs an alphabet with a space label");
@@ -26,9 +21,7 @@ TableScorer::TableScorer(const Alphabet& alphabet, std::map<std::vector<std::str
     std::vector<unsigned> labels;
     try {
       labels = alphabet.encode(word);
-    } catch (const Error&) {
-      continue;
-    }
+    } catch (const Error&) { continue; }
     if (!utf8_mode) labels.push_back(static_cast<unsigned>(alphabet.space_label()));
     TrieState s = 0;
     for (unsigned l : labels) {

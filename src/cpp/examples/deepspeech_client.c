@@ -65,18 +65,28 @@ int main(int argc, char** argv) {
   float alpha = 0, beta = 0;
   for (int i = 1; i < argc; ++i) {
     const char* value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(argv[i], "--extended") == 0) { extended = 1; continue; }
+    if (strcmp(argv[i], "--extended") == 0) {
+      extended = 1;
+      continue;
+    }
     if (value == NULL) break;
     if (strcmp(argv[i], "--model") == 0) model_path = value;
     else if (strcmp(argv[i], "--audio") == 0) audio = value;
     else if (strcmp(argv[i], "--scorer") == 0) scorer = value;
     else if (strcmp(argv[i], "--beam_width") == 0) beam_width = atoi(value);
-    else if (strcmp(argv[i], "--lm_alpha") == 0) { alpha = (float)atof(value); alpha_beta = 1; }
-    else if (strcmp(argv[i], "--lm_beta") == 0) { beta = (float)atof(value); alpha_beta = 1; }
-    else if (strcmp(argv[i], "--hot_words") == 0) hot_words = value;
+    else if (strcmp(argv[i], "--lm_alpha") == 0) {
+      alpha = (float)atof(value);
+      alpha_beta = 1;
+    } else if (strcmp(argv[i], "--lm_beta") == 0) {
+      beta = (float)atof(value);
+      alpha_beta = 1;
+    } else if (strcmp(argv[i], "--hot_words") == 0) hot_words = value;
     else if (strcmp(argv[i], "--stream") == 0) stream_size = (unsigned int)atoi(value);
     else if (strcmp(argv[i], "--candidate_transcripts") == 0) candidates = (unsigned int)atoi(value);
-    else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
+    else {
+      fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
     ++i;
   }
   if (model_path == NULL || audio == NULL) {
@@ -102,7 +112,8 @@ int main(int argc, char** argv) {
       char* colon = strrchr(item, ':');
       if (colon == NULL) continue;
       *colon = '\0';
-      if ((status = DS_AddHotWord(model, item, (float)atof(colon + 1))) != DS_ERR_OK) return fail("DS_AddHotWord", status);
+      if ((status = DS_AddHotWord(model, item, (float)atof(colon + 1))) != DS_ERR_OK)
+        return fail("DS_AddHotWord", status);
     }
     free(list);
   }

@@ -87,7 +87,7 @@ struct MfccComputer::Tables {
       while (channel < channels && centre[channel] < mel) ++channel;
       band[i] = channel - 1;
       weight[i] = band[i] >= 0 ? (centre[band[i] + 1] - mel) / (centre[band[i] + 1] - centre[band[i]])
-                                : (centre[0] - mel) / (centre[0] - mel_low);
+                               : (centre[0] - mel) / (centre[0] - mel_low);
     }
 
     const int k_count = o.dct_coefficients;
@@ -120,12 +120,14 @@ MfccComputer::Scratch MfccComputer::make_scratch() const {
 void MfccComputer::compute(const SampleView& samples, std::size_t first, float* out, Scratch& scratch) const {
   const Tables& t = *tables_;
   const std::size_t n_fft = t.fft.size();
-  if (scratch.fft.size() < n_fft + 2 * t.bins || scratch.mel.size() < static_cast<std::size_t>(t.options.filterbank_channels))
+  if (scratch.fft.size() < n_fft + 2 * t.bins ||
+      scratch.mel.size() < static_cast<std::size_t>(t.options.filterbank_channels))
     scratch = make_scratch();
   std::vector<double>& frame = scratch.fft;
   const std::size_t available = first < samples.size ? std::min(t.window, samples.size - first) : 0;
   for (std::size_t i = 0; i < available; ++i) frame[i] = static_cast<double>(samples[first + i]) * t.hann[i];
-  std::fill(frame.begin() + static_cast<std::ptrdiff_t>(available), frame.begin() + static_cast<std::ptrdiff_t>(n_fft), 0.0);
+  std::fill(frame.begin() + static_cast<std::ptrdiff_t>(available), frame.begin() + static_cast<std::ptrdiff_t>(n_fft),
+            0.0);
 
   double* power = frame.data() + n_fft;
   t.fft.power_spectrum(frame, power);

@@ -106,8 +106,8 @@ ArpaModel::ArpaModel(const ByteView& text) {
     counts_.push_back(count);
   }
   if (counts_.size() < 2 || counts_.size() > kMaxOrder)
-    lines.fail("n-gram order " + std::to_string(counts_.size()) + " is not supported (2.." +
-               std::to_string(kMaxOrder) + ")");
+    lines.fail("n-gram order " + std::to_string(counts_.size()) + " is not supported (2.." + std::to_string(kMaxOrder) +
+               ")");
   if (counts_[0] == 0) lines.fail("no unigrams");
   for (std::uint64_t c : counts_)
     if (c > text.size()) lines.fail("n-gram count larger than the file");
@@ -174,8 +174,8 @@ ArpaModel::ArpaModel(const ByteView& text) {
         for (unsigned j = 2; j < n; ++j) context = combine_word_hash(context, rev[j]);
         auto it = middles_[n - 3].find(context);
         if (it == middles_[n - 3].end())
-          lines.fail("the context of every " + std::to_string(n) + "-gram must appear as a " +
-                     std::to_string(n - 1) + "-gram");
+          lines.fail("the context of every " + std::to_string(n) + "-gram must appear as a " + std::to_string(n - 1) +
+                     "-gram");
         set_extension(it->second.backoff);
       }
     }

@@ -56,8 +56,9 @@ class SortedVocabulary {
     const std::uint64_t size = checked_add(8, checked_mul(8, unigrams, "vocabulary"), "vocabulary");
     v.require(offset, size, "sorted vocabulary");
     n_ = v.read<std::uint64_t>(offset, "vocabulary size");
-    if (n_ > unigrams) v.fail("vocabulary holds " + std::to_string(n_) + " words but the LM has " +
-                              std::to_string(unigrams) + " unigrams");
+    if (n_ > unigrams)
+      v.fail("vocabulary holds " + std::to_string(n_) + " words but the LM has " + std::to_string(unigrams) +
+             " unigrams");
     view_ = v;
     begin_ = offset + 8;
     size_ = size;
@@ -283,8 +284,7 @@ class TrieSearch {
       m.quant_bits = middle_quant_bits;
       m.total_bits = word_bits_ + middle_quant_bits + m.inline_bits;
       m.base = offset;
-      const std::uint64_t size =
-          (checked_mul(m.entries + 1, m.total_bits, "middle order") + 7) / 8 + 8;
+      const std::uint64_t size = (checked_mul(m.entries + 1, m.total_bits, "middle order") + 7) / 8 + 8;
       v.require(offset, size, "trie middle order");
       offset += size;
       middles_.push_back(m);
@@ -317,8 +317,8 @@ class TrieSearch {
     }
     const std::uint64_t field = i * m.total_bits + word_bits_;
     if (quant_) {
-      const std::uint64_t tables = quant_tables_ + order_minus_2 * 4 * ((std::uint64_t(1) << prob_bits_) +
-                                                                        (std::uint64_t(1) << backoff_bits_));
+      const std::uint64_t tables =
+          quant_tables_ + order_minus_2 * 4 * ((std::uint64_t(1) << prob_bits_) + (std::uint64_t(1) << backoff_bits_));
       const std::uint64_t b = bits(m.base, field, backoff_bits_);
       const std::uint64_t p = bits(m.base, field + backoff_bits_, prob_bits_);
       prob = view_.at<float>(tables + 4 * p);
@@ -406,8 +406,7 @@ class TrieSearch {
   unsigned order_;
   bool quant_ = false;
   unsigned prob_bits_ = 0, backoff_bits_ = 0, word_bits_ = 0;
-  std::uint64_t quant_tables_ = 0, unigrams_ = 0, unigram_count_ = 0, longest_ = 0, longest_entries_ = 0,
-                end_ = 0;
+  std::uint64_t quant_tables_ = 0, unigrams_ = 0, unigram_count_ = 0, longest_ = 0, longest_entries_ = 0, end_ = 0;
   unsigned longest_total_bits_ = 0;
   std::vector<Middle> middles_;
 };
@@ -440,8 +439,7 @@ class BinaryModel final : public NgramModel {
 };
 
 // Vocabulary strings after the search region: NUL-terminated, in word-index order from <unk>.
-std::vector<std::string> read_words(const ByteView& v, std::uint64_t offset, std::uint64_t count,
-                                    std::uint64_t& end) {
+std::vector<std::string> read_words(const ByteView& v, std::uint64_t offset, std::uint64_t count, std::uint64_t& end) {
   std::vector<std::string> words;
   const char* base = reinterpret_cast<const char*>(v.data());
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -457,16 +455,15 @@ std::vector<std::string> read_words(const ByteView& v, std::uint64_t offset, std
 }
 
 template <class Vocab, class Search>
-std::unique_ptr<NgramModel> make_model(std::shared_ptr<const MappedFile> file, const ByteView& v,
-                                       const KenlmHeader& h, Vocab vocab, std::uint64_t& end_of_search,
-                                       std::uint64_t& end_offset) {
+std::unique_ptr<NgramModel> make_model(std::shared_ptr<const MappedFile> file, const ByteView& v, const KenlmHeader& h,
+                                       Vocab vocab, std::uint64_t& end_of_search, std::uint64_t& end_offset) {
   Search search(v, h.header_size + vocab.size_bytes(), h);
   end_of_search = search.end();
   end_offset = end_of_search;
   std::vector<std::string> words;
   if (h.has_vocabulary) words = read_words(v, end_of_search, vocab.bound(), end_offset);
   return std::make_unique<BinaryModel<Vocab, Search>>(std::move(file), v, h, std::move(vocab), std::move(search),
-                                                     std::move(words));
+                                                      std::move(words));
 }
 
 }  // namespace
@@ -487,7 +484,8 @@ KenlmHeader read_kenlm_header(const ByteView& v) {
   if (std::memcmp(v.data(), kMagicPrefix, m) != 0) v.fail("not a KenLM binary");
   if (v.data()[m] != ' ' || v.data()[m + 1] != '5' || v.data()[m + 2] != '\n') {
     std::string version;
-    for (std::size_t i = m + 1; i < m + 8 && v.data()[i] >= '0' && v.data()[i] <= '9'; ++i) version += char(v.data()[i]);
+    for (std::size_t i = m + 1; i < m + 8 && v.data()[i] >= '0' && v.data()[i] <= '9'; ++i)
+      version += char(v.data()[i]);
     v.fail("KenLM binary format version " + (version.empty() ? std::string("?") : version) +
            " is not supported (expected 5)");
   }
@@ -507,7 +505,8 @@ KenlmHeader read_kenlm_header(const ByteView& v) {
   if (h.search_version != expected_search) v.fail("KenLM search version does not match the model type");
   if (h.model_type <= 1 && !(h.probing_multiplier >= 1.0f && h.probing_multiplier < 1e6f))
     v.fail("probing multiplier out of range");
-  for (unsigned i = 0; i < h.order; ++i) h.counts.push_back(v.read<std::uint64_t>(kCountsOffset + 8 * i, "n-gram counts"));
+  for (unsigned i = 0; i < h.order; ++i)
+    h.counts.push_back(v.read<std::uint64_t>(kCountsOffset + 8 * i, "n-gram counts"));
   if (h.counts[0] == 0) v.fail("the language model has no unigrams");
   for (std::uint64_t c : h.counts)
     if (c / 8 > v.size()) v.fail("n-gram count larger than the file");  // every n-gram takes at least a bit

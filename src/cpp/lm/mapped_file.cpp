@@ -20,7 +20,7 @@ struct FdCloser {
 }  // namespace
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  struct stat st {};
+  struct stat st{};
   if (::stat(path.c_str(), &st) != 0) throw_error(ErrorKind::ModelNotFound, "file not found: " + path);
   if (S_ISDIR(st.st_mode)) throw_error(ErrorKind::InvalidScorer, path + ": is a directory, not a scorer file");
   FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -93,6 +93,8 @@ void ByteView::require(std::uint64_t offset, std::uint64_t length, const char* f
   }
 }
 
-void ByteView::fail(const std::string& message) const { throw_error(ErrorKind::InvalidScorer, source_ + ": " + message); }
+void ByteView::fail(const std::string& message) const {
+  throw_error(ErrorKind::InvalidScorer, source_ + ": " + message);
+}
 
 }  // namespace pyds::lm

@@ -80,8 +80,9 @@ std::vector<std::string> trie_words(const Loaded& l, const std::string& path, co
   if (!vocabulary_path.empty()) return read_vocabulary(vocabulary_path);
   std::vector<std::string> words = l.model->words();
   if (words.empty())
-    throw_error(ErrorKind::InvalidScorer, path + ": this KenLM binary stores no vocabulary strings; "
-                                                 "give a vocabulary file (one word per line) to build the trie");
+    throw_error(ErrorKind::InvalidScorer, path +
+                                              ": this KenLM binary stores no vocabulary strings; "
+                                              "give a vocabulary file (one word per line) to build the trie");
   return words;
 }
 
@@ -160,8 +161,9 @@ std::shared_ptr<const Scorer> Scorer::load(const std::string& path, const Alphab
   if (l.is_package) {
     if (!vocabulary_path.empty())
       throw_error(ErrorKind::InvalidArgument,
-                  path + " is a .scorer, which carries its own vocabulary: a vocabulary file only goes with a "
-                         "bare KenLM binary or ARPA file");
+                  path +
+                      " is a .scorer, which carries its own vocabulary: a vocabulary file only goes with a "
+                      "bare KenLM binary or ARPA file");
     ByteView view(l.file->data(), l.file->size(), path);
     const ScorerHeader h = read_scorer_header(view, l.lm_end);
     if (h.utf8 != alphabet.is_utf8())
@@ -174,8 +176,8 @@ std::shared_ptr<const Scorer> Scorer::load(const std::string& path, const Alphab
   const std::vector<std::string> words = trie_words(l, path, vocabulary_path);
   VocabTrie trie = VocabTrie::build(words, alphabet, alphabet.is_utf8());
   const ScorerPackageOptions defaults;
-  return std::make_shared<PackagedScorer>(std::move(l), std::move(trie), alphabet.is_utf8(),
-                                          defaults.default_alpha, defaults.default_beta);
+  return std::make_shared<PackagedScorer>(std::move(l), std::move(trie), alphabet.is_utf8(), defaults.default_alpha,
+                                          defaults.default_beta);
 }
 
 void write_scorer_package(const std::string& lm_path, const std::string& vocabulary_path, const Alphabet& alphabet,

@@ -15,13 +15,12 @@ constexpr std::int32_t kFlagIsAligned = 0x4;
 constexpr std::uint64_t kStateBytes = 20, kArcBytes = 16;
 
 // OpenFST property bits (properties.h) the scorer tries carry.
-constexpr std::uint64_t kExpanded = 0x1, kAcceptor = 0x10000, kIDeterministic = 0x40000,
-                        kODeterministic = 0x100000, kNoEpsilons = 0x800000, kNoIEpsilons = 0x2000000,
-                        kNoOEpsilons = 0x8000000, kILabelSorted = 0x10000000, kOLabelSorted = 0x40000000,
-                        kUnweighted = 0x200000000ULL, kAcyclic = 0x800000000ULL, kInitialAcyclic = 0x2000000000ULL,
-                        kTopSorted = 0x4000000000ULL, kNotTopSorted = 0x8000000000ULL,
-                        kAccessible = 0x10000000000ULL, kCoAccessible = 0x40000000000ULL,
-                        kString = 0x100000000000ULL, kNotString = 0x200000000000ULL,
+constexpr std::uint64_t kExpanded = 0x1, kAcceptor = 0x10000, kIDeterministic = 0x40000, kODeterministic = 0x100000,
+                        kNoEpsilons = 0x800000, kNoIEpsilons = 0x2000000, kNoOEpsilons = 0x8000000,
+                        kILabelSorted = 0x10000000, kOLabelSorted = 0x40000000, kUnweighted = 0x200000000ULL,
+                        kAcyclic = 0x800000000ULL, kInitialAcyclic = 0x2000000000ULL, kTopSorted = 0x4000000000ULL,
+                        kNotTopSorted = 0x8000000000ULL, kAccessible = 0x10000000000ULL,
+                        kCoAccessible = 0x40000000000ULL, kString = 0x100000000000ULL, kNotString = 0x200000000000ULL,
                         kUnweightedCycles = 0x800000000000ULL;
 
 std::uint64_t align16(std::uint64_t v) { return (v + 15) & ~std::uint64_t(15); }
@@ -60,7 +59,8 @@ VocabTrie VocabTrie::read(const ByteView& v, std::uint64_t offset, unsigned max_
   at += 4;
   const std::string fst_type = read_fst_string(v, at, "FST type");
   const std::string arc_type = read_fst_string(v, at, "arc type");
-  if (fst_type != "const") v.fail("vocabulary trie: FST type '" + printable(fst_type) + "' is not supported (expected const)");
+  if (fst_type != "const")
+    v.fail("vocabulary trie: FST type '" + printable(fst_type) + "' is not supported (expected const)");
   if (arc_type != "standard") v.fail("vocabulary trie: arc type '" + printable(arc_type) + "' is not supported");
   const std::int32_t version = v.read<std::int32_t>(at, "FST version");
   const std::int32_t flags = v.read<std::int32_t>(at + 4, "FST flags");

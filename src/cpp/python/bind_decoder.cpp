@@ -18,8 +18,8 @@ const float* probs_view(const py::array& probs, std::size_t num_classes, std::si
     throw py::type_error("probs must be float32, got dtype " + py::str(dt).cast<std::string>() +
                          " (convert with probs.astype(numpy.float32))");
   if (probs.ndim() != 2)
-    throw_error(ErrorKind::InvalidArgument, "probs must be a 2-D array [frames, classes], got " +
-                                                std::to_string(probs.ndim()) + " dimensions");
+    throw_error(ErrorKind::InvalidArgument,
+                "probs must be a 2-D array [frames, classes], got " + std::to_string(probs.ndim()) + " dimensions");
   if (!(probs.flags() & py::array::c_style))
     throw_error(ErrorKind::InvalidArgument, "probs must be C-contiguous (use numpy.ascontiguousarray)");
   const auto classes = static_cast<std::size_t>(probs.shape(1));
@@ -107,7 +107,8 @@ DecoderOptions make_options(std::size_t beam_width, double cutoff_prob, std::siz
 
 // Python ints can be negative; size_t parameters would turn -1 into a TypeError with an unhelpful message.
 std::size_t count_arg(long long value, const char* name) {
-  if (value < 1) throw_error(ErrorKind::InvalidArgument, std::string(name) + " must be at least 1, got " + std::to_string(value));
+  if (value < 1)
+    throw_error(ErrorKind::InvalidArgument, std::string(name) + " must be at least 1, got " + std::to_string(value));
   return static_cast<std::size_t>(value);
 }
 
@@ -239,9 +240,11 @@ void bind_decoder(py::module_& m) {
           "frames", [](LockedSearch& self) { return self.locked([](const CtcBeamSearch& s) { return s.frames(); }); },
           "Frames fed since construction or reset().")
       .def_property_readonly(
-          "alpha", [](const LockedSearch& self) { return self.fixed().alpha(); }, "LM weight in use (0 without a scorer).")
+          "alpha", [](const LockedSearch& self) { return self.fixed().alpha(); },
+          "LM weight in use (0 without a scorer).")
       .def_property_readonly(
-          "beta", [](const LockedSearch& self) { return self.fixed().beta(); }, "Word bonus in use (0 without a scorer).")
+          "beta", [](const LockedSearch& self) { return self.fixed().beta(); },
+          "Word bonus in use (0 without a scorer).")
       .def_property_readonly(
           "options", [](const LockedSearch& self) { return self.fixed().options(); }, "The settings.");
 }

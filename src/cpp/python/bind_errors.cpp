@@ -49,7 +49,8 @@ SampleView sample_view(const py::array& array, const char* what) {
                           std::to_string(array.ndim()) + " dimensions");
   const auto itemsize = array.itemsize();
   const auto stride_bytes = array.strides(0);
-  if (stride_bytes % itemsize != 0) throw py::value_error(std::string(what) + " has a stride that is not whole samples");
+  if (stride_bytes % itemsize != 0)
+    throw py::value_error(std::string(what) + " has a stride that is not whole samples");
   const std::ptrdiff_t stride = stride_bytes / itemsize;
   const auto n = static_cast<std::size_t>(array.shape(0));
   const py::dtype dt = array.dtype();

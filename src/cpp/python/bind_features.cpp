@@ -12,8 +12,8 @@ namespace pyds::python {
 namespace {
 void check_rate(int sample_rate, const FeatureOptions& options) {
   if (sample_rate != options.sample_rate)
-    throw_error(ErrorKind::InvalidAudio, "audio is at " + std::to_string(sample_rate) + " Hz but the features are for " +
-                                             std::to_string(options.sample_rate) +
+    throw_error(ErrorKind::InvalidAudio, "audio is at " + std::to_string(sample_rate) +
+                                             " Hz but the features are for " + std::to_string(options.sample_rate) +
                                              " Hz audio; resample it first (pyds.audio.load does)");
 }
 }  // namespace
@@ -33,8 +33,9 @@ void bind_features(py::module_& m) {
       .def_property_readonly("window_samples", &FeatureOptions::window_samples)
       .def_property_readonly("step_samples", &FeatureOptions::step_samples)
       .def("__repr__", [](const FeatureOptions& o) {
-        return "FeatureOptions(sample_rate=" + std::to_string(o.sample_rate) + ", window_samples=" +
-               std::to_string(o.window_samples()) + ", step_samples=" + std::to_string(o.step_samples()) +
+        return "FeatureOptions(sample_rate=" + std::to_string(o.sample_rate) +
+               ", window_samples=" + std::to_string(o.window_samples()) +
+               ", step_samples=" + std::to_string(o.step_samples()) +
                ", upper_frequency_hz=" + numbers::format(o.upper_frequency_hz) + ")";
       });
 
@@ -53,8 +54,7 @@ void bind_features(py::module_& m) {
         }
         return out;
       },
-      py::arg("samples"), py::arg("sample_rate") = defaults.sample_rate, py::kw_only(),
-      py::arg("options") = defaults);
+      py::arg("samples"), py::arg("sample_rate") = defaults.sample_rate, py::kw_only(), py::arg("options") = defaults);
 
   m.def(
       "context_windows",

@@ -4,8 +4,8 @@
 
 #include "pyds/model.hpp"
 #include "pyds/stream.hpp"
-#include "runtime/acoustic_model.hpp"
 #include "python/bindings.hpp"
+#include "runtime/acoustic_model.hpp"
 
 namespace pyds::python {
 
@@ -27,7 +27,9 @@ struct PyStream {
   }
 };
 
-std::string best_text(const std::vector<Transcript>& results) { return results.empty() ? std::string() : results[0].text; }
+std::string best_text(const std::vector<Transcript>& results) {
+  return results.empty() ? std::string() : results[0].text;
+}
 
 std::vector<Transcript> run_utterance(const Model& model, const SampleView& audio, std::size_t num_results,
                                       std::vector<float>* probabilities = nullptr) {
@@ -45,7 +47,8 @@ void bind_runtime(py::module_& m) {
   const ModelOptions defaults;
   // Registered before Model so that create_stream's signature (and the generated stubs) name it.
   py::class_<PyStream> stream(m, "Stream", "One utterance's streaming state (create with Model.create_stream()).");
-  py::class_<Model, std::shared_ptr<Model>>(m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
+  py::class_<Model, std::shared_ptr<Model>>(
+      m, "Model", "A compiled model bundle (use pyds.Model, which resolves model names and files).")
       .def(py::init([](const std::string& bundle_dir, const std::string& device, const std::string& cache_dir,
                        int threads, const std::string& numerics, std::size_t beam_width, bool batch_streams,
                        std::size_t live_batch_rows, bool bundled_scorer) {
@@ -93,8 +96,7 @@ void bind_runtime(py::module_& m) {
           py::arg("rows") = 1, py::arg("requests") = 20,
           "The raw inference ceiling: mean seconds of one request of `rows` chunks on the compiled model "
           "(no features, no decoder; one warm-up request first).")
-      .def_property_readonly("live_rounds", &Model::live_rounds,
-                             "Batched requests the live scheduler has run so far.")
+      .def_property_readonly("live_rounds", &Model::live_rounds, "Batched requests the live scheduler has run so far.")
       .def_property_readonly("live_rows", &Model::live_rows,
                              "Stream chunks the live scheduler has inferred so far (rows over all rounds).")
       .def(
@@ -112,14 +114,13 @@ void bind_runtime(py::module_& m) {
       .def("erase_hot_word", &Model::erase_hot_word, py::arg("word"))
       .def("clear_hot_words", &Model::clear_hot_words)
       .def_property_readonly("hot_words", [](const Model& model) { return model.decoder_settings().hot_words; })
-      .def(
-          "create_stream",
-          [](const Model& model) {
-            auto s = std::make_unique<PyStream>();
-            py::gil_scoped_release release;
-            s->stream = model.create_stream();
-            return s;
-          })
+      .def("create_stream",
+           [](const Model& model) {
+             auto s = std::make_unique<PyStream>();
+             py::gil_scoped_release release;
+             s->stream = model.create_stream();
+             return s;
+           })
       .def(
           "stt",
           [](const Model& model, const py::array& audio) {
@@ -193,10 +194,12 @@ void bind_runtime(py::module_& m) {
           py::arg("num_results") = 1,
           "Coqui's flushing intermediate decode: runs the buffered audio first (see pyds::Stream).")
       .def("reset", [](PyStream& s) { s.locked([](Stream& st) { st.reset(); }); })
-      .def_property_readonly("timesteps", [](PyStream& s) { return s.locked([](Stream& st) { return st.timesteps(); }); })
+      .def_property_readonly("timesteps",
+                             [](PyStream& s) { return s.locked([](Stream& st) { return st.timesteps(); }); })
       .def_property_readonly("finished", [](PyStream& s) { return s.locked([](Stream& st) { return st.finished(); }); })
-      .def_property_readonly("batched", [](PyStream& s) { return s.locked([](Stream& st) { return st.batched(); }); },
-                             "True when this stream's chunks run as rows of the model's live scheduler.");
+      .def_property_readonly(
+          "batched", [](PyStream& s) { return s.locked([](Stream& st) { return st.batched(); }); },
+          "True when this stream's chunks run as rows of the model's live scheduler.");
 }
 
 }  // namespace pyds::python

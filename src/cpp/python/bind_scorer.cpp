@@ -79,9 +79,8 @@ Immutable apart from the weights; the underlying model is shared, never copied.
           "trie_is_final", [](const ScorerHandle& h, std::int64_t state) { return h.scorer->trie_is_final(state); },
           py::arg("state"), "True when ``state`` ends a vocabulary word (after its space in word mode).")
       .def("__repr__", [](const ScorerHandle& h) {
-        return "Scorer(order=" + std::to_string(h.scorer->max_order()) +
-               (h.scorer->is_utf8_mode() ? ", utf8" : "") + ", alpha=" + numbers::format(h.alpha) +
-               ", beta=" + numbers::format(h.beta) + ")";
+        return "Scorer(order=" + std::to_string(h.scorer->max_order()) + (h.scorer->is_utf8_mode() ? ", utf8" : "") +
+               ", alpha=" + numbers::format(h.alpha) + ", beta=" + numbers::format(h.beta) + ")";
       });
 
   m.def(

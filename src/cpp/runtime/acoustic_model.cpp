@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "pyds/errors.hpp"
@@ -22,8 +22,7 @@ ov::Output<const ov::Node> find_port(const std::vector<ov::Output<const ov::Node
   std::string known;
   for (const auto& p : ports) known += (known.empty() ? "" : ", ") + p.get_any_name();
   throw_error(ErrorKind::InvalidModel, bundle.manifest_path + ": field 'io." + key + "' names " + kind + " '" + name +
-                                           "', which " + xml + " does not have (it has: " +
-                                           known + ")");
+                                           "', which " + xml + " does not have (it has: " + known + ")");
 }
 
 std::string shape_text(const ov::PartialShape& s) { return s.to_string(); }
@@ -31,7 +30,8 @@ std::string shape_text(const ov::PartialShape& s) { return s.to_string(); }
 // A partial shape matches when its rank is equal and every static dimension equals the expected one (the batch
 // dimension may be dynamic when the bundle says so).
 bool shape_fits(const ov::PartialShape& actual, const std::vector<std::int64_t>& expected) {
-  if (actual.rank().is_dynamic() || actual.rank().get_length() != static_cast<std::int64_t>(expected.size())) return false;
+  if (actual.rank().is_dynamic() || actual.rank().get_length() != static_cast<std::int64_t>(expected.size()))
+    return false;
   for (std::size_t i = 0; i < expected.size(); ++i)
     if (actual[i].is_static() && actual[i].get_length() != expected[i]) return false;
   return true;
@@ -60,10 +60,9 @@ void to_probabilities(float* rows, std::size_t n_rows, std::size_t classes, bool
 }
 
 AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, const CompileSettings& settings)
-    : n_steps_(bundle.n_steps), window_frames_(2 * bundle.n_context + 1),
-      n_input_(bundle.features.dct_coefficients), window_floats_(window_frames_ * n_input_),
-      n_cell_(bundle.n_cell_dim), n_classes_(n_classes), probabilities_(bundle.logits_are_probabilities),
-      device_(settings.device) {
+    : n_steps_(bundle.n_steps), window_frames_(2 * bundle.n_context + 1), n_input_(bundle.features.dct_coefficients),
+      window_floats_(window_frames_ * n_input_), n_cell_(bundle.n_cell_dim), n_classes_(n_classes),
+      probabilities_(bundle.logits_are_probabilities), device_(settings.device) {
   // Which IR and compile properties the numerics mode uses (numerics.cpp owns that choice).
   const NumericsPlan plan = numerics_plan(bundle, settings.fidelity);
   const std::string& xml = plan.xml;
@@ -83,7 +82,9 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
     for (const auto& s : accepted)
       if (shape_fits(shape, s)) return;
     std::string want;
-    for (const auto& s : accepted) want += (want.empty() ? "" : " or ") + ov::PartialShape(std::vector<ov::Dimension>(s.begin(), s.end())).to_string();
+    for (const auto& s : accepted)
+      want +=
+          (want.empty() ? "" : " or ") + ov::PartialShape(std::vector<ov::Dimension>(s.begin(), s.end())).to_string();
     throw_error(ErrorKind::InvalidModel, bundle.manifest_path + ": io." + key + " '" + port.get_any_name() +
                                              "' has shape " + shape_text(shape) + " in the IR, but pyds.json implies " +
                                              want);
@@ -117,8 +118,7 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
                          ": field 'batch' is 1, so the model cannot run batched: reconvert it with pyds-convert (which "
                          "writes a dynamic batch dimension)";
   else if (!batch_major)
-    why_not_batchable_ = xml + ": logits '" + lo.get_any_name() + "' are " +
-                         shape_text(lo.get_partial_shape()) +
+    why_not_batchable_ = xml + ": logits '" + lo.get_any_name() + "' are " + shape_text(lo.get_partial_shape()) +
                          "; batching needs batch-major [B, n_steps, classes] (reconvert)";
   batchable_ = why_not_batchable_.empty();
 
@@ -132,8 +132,7 @@ AcousticModel::AcousticModel(const BundleInfo& bundle, std::size_t n_classes, co
   try {
     compiled_ = core_.compile_model(model, settings.device, config);
   } catch (const std::exception& e) {
-    throw_error(ErrorKind::InvalidModel, "cannot compile " + xml + " on device '" +
-                                             settings.device + "': " + e.what());
+    throw_error(ErrorKind::InvalidModel, "cannot compile " + xml + " on device '" + settings.device + "': " + e.what());
   }
   auto pick = [&](const std::vector<ov::Output<const ov::Node>>& ports, const std::string& name) {
     for (const auto& p : ports)
@@ -211,7 +210,8 @@ double AcousticModel::time_requests(std::size_t rows, std::size_t requests) cons
   infer(request);  // warm-up: the first request of a shape prepares its kernels
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < requests; ++i) infer(request);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(requests);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+         static_cast<double>(requests);
 }
 
 ov::Tensor row_view(const ov::Tensor& full, std::size_t row, const ov::Shape& shape) {

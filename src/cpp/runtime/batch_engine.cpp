@@ -94,7 +94,8 @@ void BatchPipeline::wait_decoded(int q) {
   if (error_) std::rethrow_exception(error_);
 }
 
-std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<SampleView>& audios, std::size_t num_results) {
+std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<SampleView>& audios,
+                                                        std::size_t num_results) {
   const auto started = Clock::now();
   stats_ = BatchStats{};
   struct Total {
@@ -122,7 +123,8 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
     rows.back().lane = r;
   }
   for (auto& row : rows)
-    row.search = std::make_unique<CtcBeamSearch>(model_.alphabet(), settings.options, settings.scorer, settings.hot_words);
+    row.search =
+        std::make_unique<CtcBeamSearch>(model_.alphabet(), settings.options, settings.scorer, settings.hot_words);
   for (auto& r : requests_) std::memset(r.windows.data(), 0, r.windows.get_byte_size());
 
   // However this ends, no decode task may outlive the rows and results it writes to.
@@ -156,14 +158,16 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
     // (state row and all), so that the request runs on exactly the busy rows (the batch is dynamic).
     for (std::size_t lo = 0, hi = batch_; lo < busy; ++lo) {
       if (rows[lo].input != kIdle) continue;
-      do --hi; while (rows[hi].input == kIdle);
+      do --hi;
+      while (rows[hi].input == kIdle);
       std::swap(rows[lo], rows[hi]);
       for (ov::Tensor* pair : {&state_c_[q], &state_h_[q]})
         std::memcpy(pair->data<float>() + lo * cell_, pair->data<float>() + hi * cell_, cell_ * sizeof(float));
     }
 
     float* windows = request.windows.data<float>();
-    for (std::size_t r = 0; r < busy; ++r) rows[r].valid = rows[r].windows.take_chunk(windows + r * steps_ * window_floats_);
+    for (std::size_t r = 0; r < busy; ++r)
+      rows[r].valid = rows[r].windows.take_chunk(windows + r * steps_ * window_floats_);
     const int out = 1 - q;
     acoustic_.bind(request.infer, rows_view(request.windows, busy), rows_view(state_c_[q], busy),
                    rows_view(state_h_[q], busy), rows_view(request.logits, busy), rows_view(state_c_[out], busy),
@@ -195,9 +199,7 @@ std::vector<std::vector<Transcript>> BatchPipeline::run(const std::vector<Sample
             results[input] = search->decode(num_results);
             search->reset();  // the row's next utterance is queued behind this task on the same thread
           }
-        } catch (...) {
-          error = std::current_exception();
-        }
+        } catch (...) { error = std::current_exception(); }
         task_done(q, error);
       });
       if (last) {
@@ -236,9 +238,7 @@ std::vector<std::vector<Transcript>> BatchEngine::run(const std::vector<SampleVi
   for (std::size_t i = 0; i < audios.size(); ++i) {
     try {
       audios[i].check_finite();
-    } catch (const Error& e) {
-      throw_error(e.kind(), "audios[" + std::to_string(i) + "]: " + e.what());
-    }
+    } catch (const Error& e) { throw_error(e.kind(), "audios[" + std::to_string(i) + "]: " + e.what()); }
   }
   std::lock_guard<std::mutex> lock(run_mutex_);
   return pipeline_->run(audios, num_results);

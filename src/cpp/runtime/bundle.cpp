@@ -79,8 +79,8 @@ class Fields {
 };
 
 bool is_plain_file_name(const std::string& name) {
-  return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
-         name != "." && name != "..";
+  return !name.empty() && name.find('/') == std::string::npos && name.find('\\') == std::string::npos && name != "." &&
+         name != "..";
 }
 
 // An IR file name inside the bundle: a plain file name ending in .xml (its weights are the .bin beside it).
@@ -113,8 +113,7 @@ const NumericsField kNumericsFields[] = {
        const Fields fast(f.object(key), f.where() + "." + key);
        fast.only(std::initializer_list<const char*>{"acoustic_model", "ov_config"});
        const std::string xml = fast.string("acoustic_model");
-       if (!is_ir_file_name(xml))
-         fast.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
+       if (!is_ir_file_name(xml)) fast.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
        b.fast_acoustic_model_path = xml;
        for (const auto& [name, value] : fast.object("ov_config")) {
          if (!value.is_string()) fast.fail("ov_config." + name, "must be a string");
@@ -123,11 +122,27 @@ const NumericsField kNumericsFields[] = {
      }},
 };
 
-const char* const kTopLevelKeys[] = {
-    "format",    "acoustic_model", "sample_rate", "feature_win_len_ms", "feature_win_step_ms", "mfcc_upper_hz",
-    "n_input",   "n_context",      "n_steps",     "n_cell_dim",         "alphabet",            "utf8_mode",
-    "beam_width", "language",      "io",          "batch",              "numerics",            "logits_are_probabilities",
-    "source",    "converter",      "scorer"};
+const char* const kTopLevelKeys[] = {"format",
+                                     "acoustic_model",
+                                     "sample_rate",
+                                     "feature_win_len_ms",
+                                     "feature_win_step_ms",
+                                     "mfcc_upper_hz",
+                                     "n_input",
+                                     "n_context",
+                                     "n_steps",
+                                     "n_cell_dim",
+                                     "alphabet",
+                                     "utf8_mode",
+                                     "beam_width",
+                                     "language",
+                                     "io",
+                                     "batch",
+                                     "numerics",
+                                     "logits_are_probabilities",
+                                     "source",
+                                     "converter",
+                                     "scorer"};
 const char* const kIoKeys[] = {"features", "state_c_in", "state_h_in", "logits", "state_c_out", "state_h_out"};
 
 bool is_hex_sha256(const std::string& s) {
@@ -136,7 +151,6 @@ bool is_hex_sha256(const std::string& s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
-
 
 }  // namespace
 
@@ -157,8 +171,7 @@ BundleInfo parse_bundle(std::string_view text, const std::string& where, const s
   if (f.string("format") != "pyds-bundle/1")
     f.fail("format", "is '" + f.string("format") + "'; this pyds reads 'pyds-bundle/1'");
   const std::string xml = f.string("acoustic_model");
-  if (!is_ir_file_name(xml))
-    f.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
+  if (!is_ir_file_name(xml)) f.fail("acoustic_model", "must be the name of an .xml file inside the bundle");
   b.acoustic_model_path = directory + "/" + xml;
 
   b.features.sample_rate = static_cast<int>(f.integer("sample_rate", 1000, 384000));
@@ -186,7 +199,7 @@ BundleInfo parse_bundle(std::string_view text, const std::string& where, const s
   io.only(kIoKeys);
   for (const char* key : kIoKeys)
     if (io.string(key).empty()) io.fail(key, "must be a tensor name");
-  b.io = {io.string("features"), io.string("state_c_in"), io.string("state_h_in"),
+  b.io = {io.string("features"), io.string("state_c_in"),  io.string("state_h_in"),
           io.string("logits"),   io.string("state_c_out"), io.string("state_h_out")};
 
   const auto& batch = f.get("batch");
@@ -246,8 +259,7 @@ BundleInfo read_bundle(const std::string& directory) {
     for (const std::string& file : {xml, xml.substr(0, xml.size() - 4) + ".bin"}) {
       std::ifstream ir(file, std::ios::binary);
       if (!ir)
-        throw_error(ErrorKind::InvalidModel,
-                    manifest_path + ": field '" + field + "': " + file + " does not exist");
+        throw_error(ErrorKind::InvalidModel, manifest_path + ": field '" + field + "': " + file + " does not exist");
     }
   }
   return b;

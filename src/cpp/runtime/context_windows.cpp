@@ -19,7 +19,9 @@ void ContextWindows::reset() {
   next_ = 0;
 }
 
-void ContextWindows::reserve(std::size_t n_frames) { frames_.reserve(frames_.size() + (n_frames + n_context_) * n_input_); }
+void ContextWindows::reserve(std::size_t n_frames) {
+  frames_.reserve(frames_.size() + (n_frames + n_context_) * n_input_);
+}
 
 void ContextWindows::append(const float* frames, std::size_t n_frames) {
   frames_.insert(frames_.end(), frames, frames + n_frames * n_input_);

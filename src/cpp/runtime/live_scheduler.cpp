@@ -158,9 +158,7 @@ void LiveScheduler::run_round(Round& round) {
     model_.bind(request_, rows_view(windows_, rows), rows_view(state_c_in_, rows), rows_view(state_h_in_, rows),
                 rows_view(logits_, rows), rows_view(state_c_out_, rows), rows_view(state_h_out_, rows));
     AcousticModel::infer(request_);
-  } catch (...) {
-    error = std::current_exception();
-  }
+  } catch (...) { error = std::current_exception(); }
   const float* logits = logits_.data<float>();
   const float* c_out = state_c_out_.data<float>();
   const float* h_out = state_h_out_.data<float>();
@@ -181,9 +179,7 @@ void LiveScheduler::run_round(Round& round) {
         to_probabilities(chunk->probs.data(), chunk->valid, classes_, model_.logits_are_probabilities());
         std::lock_guard<std::mutex> lock(slot->decode_mutex_);
         if (!slot->closed_) slot->decode_(chunk->probs.data(), chunk->valid);
-      } catch (...) {
-        failure = std::current_exception();
-      }
+      } catch (...) { failure = std::current_exception(); }
       chunk_done(*slot, chunk, failure);
     });
   }

@@ -12,8 +12,7 @@ namespace pyds {
 
 std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOptions& options) {
   if (options.numerics != "fidelity" && options.numerics != "fast")
-    throw_error(ErrorKind::InvalidArgument,
-                "numerics must be 'fidelity' or 'fast', got '" + options.numerics + "'");
+    throw_error(ErrorKind::InvalidArgument, "numerics must be 'fidelity' or 'fast', got '" + options.numerics + "'");
   const runtime::BundleInfo bundle = runtime::read_bundle(bundle_dir);
   std::shared_ptr<Model> model(new Model());
   model->bundle_dir_ = bundle_dir;
@@ -45,9 +44,7 @@ std::shared_ptr<Model> Model::load(const std::string& bundle_dir, const ModelOpt
     std::shared_ptr<const Scorer> scorer;
     try {
       scorer = Scorer::load(bundle.scorer_path, model->alphabet_);
-    } catch (const Error& e) {
-      throw_error(e.kind(), bundle.manifest_path + ": field 'scorer': " + e.what());
-    }
+    } catch (const Error& e) { throw_error(e.kind(), bundle.manifest_path + ": field 'scorer': " + e.what()); }
     model->enable_scorer(std::move(scorer), bundle.scorer_alpha, bundle.scorer_beta);
   }
   return model;
@@ -63,8 +60,8 @@ runtime::LiveScheduler* Model::live_scheduler() const {
   if (!batches_streams()) return nullptr;
   std::lock_guard<std::mutex> lock(scheduler_mutex_);
   if (!scheduler_)
-    scheduler_ = std::make_unique<runtime::LiveScheduler>(*acoustic_, options_.live_batch_rows,
-                                                          options_.live_decoder_threads);
+    scheduler_ =
+        std::make_unique<runtime::LiveScheduler>(*acoustic_, options_.live_batch_rows, options_.live_decoder_threads);
   return scheduler_.get();
 }
 
@@ -95,12 +92,14 @@ void Model::set_beam_width(std::size_t beam_width) {
   settings_.options.beam_width = beam_width;
 }
 
-void Model::enable_scorer(std::shared_ptr<const Scorer> scorer, std::optional<double> alpha, std::optional<double> beta) {
+void Model::enable_scorer(std::shared_ptr<const Scorer> scorer, std::optional<double> alpha,
+                          std::optional<double> beta) {
   if (!scorer) throw_error(ErrorKind::InvalidArgument, "enable_scorer needs a scorer");
   if (scorer->is_utf8_mode() != alphabet_.is_utf8())
-    throw_error(ErrorKind::InvalidScorer, std::string("the scorer is in ") + (scorer->is_utf8_mode() ? "UTF-8" : "alphabet") +
-                                              " mode but the model is in " + (alphabet_.is_utf8() ? "UTF-8" : "alphabet") +
-                                              " mode: they cannot be combined");
+    throw_error(ErrorKind::InvalidScorer,
+                std::string("the scorer is in ") + (scorer->is_utf8_mode() ? "UTF-8" : "alphabet") +
+                    " mode but the model is in " + (alphabet_.is_utf8() ? "UTF-8" : "alphabet") +
+                    " mode: they cannot be combined");
   for (const auto* v : {&alpha, &beta})
     if (*v && !std::isfinite(**v)) throw_error(ErrorKind::InvalidArgument, "alpha and beta must be finite");
   std::lock_guard<std::mutex> lock(settings_mutex_);
@@ -135,7 +134,8 @@ void Model::add_hot_word(const std::string& word, float boost) {
   if (!std::isfinite(boost)) throw_error(ErrorKind::InvalidArgument, "a hot-word boost must be finite");
   std::lock_guard<std::mutex> lock(settings_mutex_);
   if (!settings_.hot_words.emplace(word, boost).second)
-    throw_error(ErrorKind::InvalidArgument, "hot word '" + word + "' is already there: erase it first to change its boost");
+    throw_error(ErrorKind::InvalidArgument,
+                "hot word '" + word + "' is already there: erase it first to change its boost");
 }
 
 void Model::erase_hot_word(const std::string& word) {

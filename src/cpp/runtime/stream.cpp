@@ -24,8 +24,7 @@ Stream::Stream(std::shared_ptr<const Model> model)
   frames_.reserve(64 * windows_->n_input());
   if (runtime::LiveScheduler* scheduler = model_->live_scheduler())
     slot_ = scheduler->open([this](const float* probs, std::size_t valid) { decode(probs, valid); });
-  else
-    session_ = std::make_unique<runtime::AcousticSession>(model_->acoustic());
+  else session_ = std::make_unique<runtime::AcousticSession>(model_->acoustic());
 }
 
 Stream::~Stream() {
@@ -89,7 +88,8 @@ std::vector<Transcript> Stream::intermediate_decode_flush_buffers(std::size_t nu
 }
 
 std::vector<Transcript> Stream::finish(std::size_t num_results) {
-  if (finished_) throw_error(ErrorKind::InvalidArgument, "the stream is already finished: create a new one (or reset it)");
+  if (finished_)
+    throw_error(ErrorKind::InvalidArgument, "the stream is already finished: create a new one (or reset it)");
   frames_.clear();
   features_.finish(frames_);
   push_frames(1);
@@ -101,10 +101,8 @@ std::vector<Transcript> Stream::finish(std::size_t num_results) {
 }
 
 void Stream::reset() {
-  if (slot_)
-    slot_->reset_state();  // waits for the chunks in flight first
-  else
-    session_->reset_state();
+  if (slot_) slot_->reset_state();  // waits for the chunks in flight first
+  else session_->reset_state();
   features_.reset();
   windows_->reset();
   decoder_.reset();

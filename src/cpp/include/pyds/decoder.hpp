@@ -11,8 +11,8 @@
 // same probabilities: the same labels and timesteps, the same confidence in float32 arithmetic.
 //
 // Thread safety: a CtcBeamSearch holds all the mutable state of one utterance; use one per thread (or
-// lock: Python's pyds.decoder.CtcBeamSearch does, so Python threads may share one). The Alphabet and the Scorer it was built with are immutable and may be shared by any number of
-// searches. The free functions are reentrant.
+// lock: Python's pyds.decoder.CtcBeamSearch does, so Python threads may share one). The Alphabet and the Scorer it was
+// built with are immutable and may be shared by any number of searches. The free functions are reentrant.
 #pragma once
 
 #include <cstddef>

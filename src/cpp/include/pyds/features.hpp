@@ -25,7 +25,9 @@ struct SampleView {
   std::size_t size = 0;
   std::ptrdiff_t stride = 1;  // in elements
 
-  static SampleView of(const float* data, std::size_t n, std::ptrdiff_t stride = 1) { return {data, nullptr, n, stride}; }
+  static SampleView of(const float* data, std::size_t n, std::ptrdiff_t stride = 1) {
+    return {data, nullptr, n, stride};
+  }
   static SampleView of(const std::int16_t* data, std::size_t n, std::ptrdiff_t stride = 1) {
     return {nullptr, data, n, stride};
   }

@@ -52,15 +52,15 @@ struct ModelOptions {
   std::string numerics = "fidelity";  // "fidelity": the bundle's arithmetic (exact hybrid int8 / f32);
                                       // "fast": the bundle's graph built for speed (split LSTM, the
                                       // plugin's dynamic int8 / bf16), see runtime/numerics.hpp
-  std::size_t beam_width = 0;   // 0 = the bundle's default (the model's metadata_beam_width)
-  bool batch_streams = true;    // streams share batched inference (the live scheduler); false = each stream
-                                // runs its own batch-1 requests on the caller's thread. Ignored (false) for
-                                // bundles with a fixed batch of 1.
-  std::size_t live_batch_rows = 16;    // at most this many streams' chunks per batched request (memory grows
-                                       // with it: 16 is the batch engine's default, so both share one size)
+  std::size_t beam_width = 0;  // 0 = the bundle's default (the model's metadata_beam_width)
+  bool batch_streams = true;  // streams share batched inference (the live scheduler); false = each stream
+                              // runs its own batch-1 requests on the caller's thread. Ignored (false) for
+                              // bundles with a fixed batch of 1.
+  std::size_t live_batch_rows = 16;  // at most this many streams' chunks per batched request (memory grows
+                                     // with it: 16 is the batch engine's default, so both share one size)
   std::size_t live_decoder_threads = 0;  // the live streams' beam-search threads (0 = one per hardware thread)
-  bool bundled_scorer = true;   // enable the bundle's own scorer (pyds.json "scorer", with its alpha/beta) at
-                                // load; the C ABI and pyds.compat pass false (DeepSpeech models start without one)
+  bool bundled_scorer = true;  // enable the bundle's own scorer (pyds.json "scorer", with its alpha/beta) at
+                               // load; the C ABI and pyds.compat pass false (DeepSpeech models start without one)
 };
 
 // The decoder settings a stream snapshots at creation.
@@ -110,7 +110,7 @@ class Model : public std::enable_shared_from_this<Model> {
   bool has_scorer() const;
   void set_scorer_alpha_beta(double alpha, double beta);  // InvalidArgument without a scorer
   void add_hot_word(const std::string& word, float boost);  // InvalidArgument when the word is already there
-  void erase_hot_word(const std::string& word);             // InvalidArgument when it is not there
+  void erase_hot_word(const std::string& word);  // InvalidArgument when it is not there
   void clear_hot_words();
   DecoderSettings decoder_settings() const;
 

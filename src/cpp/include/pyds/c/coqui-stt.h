@@ -84,8 +84,8 @@ STT_EXPORT int STT_SetScorerAlphaBeta(ModelState* aCtx, float aAlpha, float aBet
 STT_EXPORT char* STT_SpeechToText(ModelState* aCtx, const short* aBuffer, unsigned int aBufferSize);
 /* The aNumResults best transcripts with per-token timing (fewer when fewer exist). Release with
  * STT_FreeMetadata. NULL on error. */
-STT_EXPORT Metadata* STT_SpeechToTextWithMetadata(ModelState* aCtx, const short* aBuffer,
-                                                        unsigned int aBufferSize, unsigned int aNumResults);
+STT_EXPORT Metadata* STT_SpeechToTextWithMetadata(ModelState* aCtx, const short* aBuffer, unsigned int aBufferSize,
+                                                  unsigned int aNumResults);
 
 /* Starts a stream with a snapshot of the model's decoder settings (beam width, scorer, alpha/beta, hot
  * words). STT_ERR_NO_MODEL for a NULL model, STT_ERR_FAIL_CREATE_STREAM otherwise on failure. */
@@ -112,7 +112,6 @@ STT_EXPORT char* STT_Version(void);
  * a value that is none). Release with STT_FreeString. */
 STT_EXPORT char* STT_ErrorCodeToErrorMessage(int aErrorCode);
 
-
 /* --- Coqui STT 1.2 / 1.3 additions ----------------------------------------------------------------------- */
 
 /* Like STT_IntermediateDecode, but first runs the audio still buffered through the acoustic model so that
@@ -129,7 +128,8 @@ STT_EXPORT Metadata* STT_IntermediateDecodeWithMetadataFlushBuffers(StreamingSta
 STT_EXPORT int STT_CreateModelFromBuffer(const char* aModelBuffer, unsigned int aBufferSize, ModelState** retval);
 /* STT_EnableExternalScorer from a .scorer image in memory (through a private temporary file, removed before
  * returning; the scorer keeps its own copy of what it needs). */
-STT_EXPORT int STT_EnableExternalScorerFromBuffer(ModelState* aCtx, const char* aScorerBuffer, unsigned int aBufferSize);
+STT_EXPORT int STT_EnableExternalScorerFromBuffer(ModelState* aCtx, const char* aScorerBuffer,
+                                                  unsigned int aBufferSize);
 
 #ifdef __cplusplus
 }
