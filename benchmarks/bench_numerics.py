@@ -75,9 +75,14 @@ def candidates(tflite: Path, bundle: Path) -> list[tuple[str, Any, dict[str, str
     static.reshape({"input_node": [1, 16, 19, 26], "previous_state_c": [1, 2048], "previous_state_h": [1, 2048]})
     split = build_fast_model(weights)
     out += [
-        ("fast split, static batch 1", static, {}, False),
-        ("fast split, f32 + dyn. int8 (group 32)", split, {"INFERENCE_PRECISION_HINT": "f32"}, True),
-        ("fast split, bf16 + dyn. int8 group 2048", split, {"DYNAMIC_QUANTIZATION_GROUP_SIZE": "2048"}, True),
+        ("fast split, static batch 1", static, numerics["fast"]["ov_config"], False),
+        (
+            "fast split, f32 + dyn. int8 group 2048",
+            split,
+            {**numerics["fast"]["ov_config"], "INFERENCE_PRECISION_HINT": "f32"},
+            True,
+        ),
+        ("fast split, plugin defaults (bf16 + dyn. int8 group 32)", split, {}, True),
         ("fast split, bf16, no dyn. quantization", split, {"DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}, True),
         ("fast joint [x,h] FC, defaults", build_fast_model(weights, lstm="joint"), {}, True),
         ("exact graph, OpenVINO defaults (old fast)", core.read_model(str(bundle / manifest.acoustic_model)), {}, True),

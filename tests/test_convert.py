@@ -319,7 +319,7 @@ def test_bundle_contents(bundle_dir, armenian_tflite):
         "mode": "hybrid_int8",
         "ov_config": {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "256"},
         "exact_divide": True,
-        "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {}},
+        "fast": {"acoustic_model": "acoustic_fast.xml", "ov_config": {"DYNAMIC_QUANTIZATION_GROUP_SIZE": "2048"}},
     }
     assert b.source["format"] == "tflite" and b.source["file"] == armenian_tflite.name
     assert b.converter["openvino"] == ov.get_version().split("-")[0] and b.converter["pyds"] == pyds.__version__

@@ -48,7 +48,10 @@ def test_default_conversion_writes_the_fast_graph(armenian_bundle, fast_ir):
     """The fast IR: same io, dynamic batch, split LSTM (one x·Wx MatMul + 16 h·Wh), native activations, no
     TFLite emulation (no explicit row quantization, no divisions, no padding), unpadded int8 weights."""
     b = Bundle.read(armenian_bundle)
-    assert b.numerics["fast"] == {"acoustic_model": FAST_IR_NAME, "ov_config": {}}
+    assert b.numerics["fast"] == {
+        "acoustic_model": FAST_IR_NAME,
+        "ov_config": {"DYNAMIC_QUANTIZATION_GROUP_SIZE": str(H)},
+    }
     assert {n for p in fast_ir.inputs for n in p.get_names()} >= set(
         b.io[k] for k in ("features", "state_c_in", "state_h_in")
     )

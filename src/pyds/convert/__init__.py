@@ -287,7 +287,7 @@ def _write_fast_ir(weights: AcousticWeights, meta: SourceMetadata, bundle_dir: P
 
     from .fast_graph import build_fast_model, fast_numerics_entry
 
-    entry = fast_numerics_entry()
+    entry = fast_numerics_entry(weights)
     model = build_fast_model(
         weights,
         n_steps=meta.n_steps,
