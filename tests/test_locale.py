@@ -44,8 +44,9 @@ def files(tmp_path_factory: pytest.TempPathFactory, armenian_bundle: Path) -> di
     manifest = Bundle.read(armenian_bundle)
     bundle = d / "bundle"
     bundle.mkdir()
-    for name in (manifest.acoustic_model, Path(manifest.acoustic_model).with_suffix(".bin").name):
-        (bundle / name).symlink_to(armenian_bundle / name)
+    for ir in armenian_bundle.iterdir():  # every IR of the bundle (the exact and the fast graph), not its manifest
+        if ir.suffix in (".xml", ".bin"):
+            (bundle / ir.name).symlink_to(ir)
     write_scorer_package(arpa, bundle / "hy.scorer", pyds.decoder.Alphabet(manifest.alphabet), 0.9, 1.1)
     manifest.scorer = {"file": "hy.scorer", "alpha": 0.75, "beta": 1.25}
     manifest.write(bundle)
