@@ -57,12 +57,6 @@ def _error(message: str) -> None:
     tqdm.write(f"pyds: error: {message}", file=sys.stderr)
 
 
-def _bar(progress: bool | None, **kwargs: Any):
-    from tqdm import tqdm
-
-    return tqdm(file=sys.stderr, disable=(not progress) if progress is not None else None, **kwargs)
-
-
 # -- inputs -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class InputFile:
@@ -303,7 +297,9 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                 yield i, f.source
 
     # The bar over files only when there are several; long files get their own bar over seconds.
-    with _bar(args.progress if many else False, total=len(files), unit="file", desc="transcribing") as bar:
+    with pipeline.progress_bar(
+        args.progress if many else False, total=len(files), unit="file", desc="transcribing"
+    ) as bar:
         results = pipeline.transcribe_sources(
             model, sources(), names=lambda i: files[i].display, model_name=model_name, progress=args.progress
         )

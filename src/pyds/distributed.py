@@ -434,7 +434,7 @@ def run(
         with open(part, "w", encoding="utf-8") as log:
             for row in problem_rows:
                 log.write(json.dumps(row, ensure_ascii=False) + "\n")
-            with cli._bar(progress, total=len(todo), unit="file", desc="transcribing") as bar:
+            with pipeline.progress_bar(progress, total=len(todo), unit="file", desc="transcribing") as bar:
                 if todo:
                     if not ray.is_initialized():
                         _connect(address)

@@ -36,24 +36,26 @@ K = TypeVar("K")
 _ARRAY_BLOCK_SECONDS = 10.0
 
 
+def _prepared(source: Source) -> Source:
+    """Arrays converted once, by the one rule (``audio.as_samples``: int16 or float32); files as they are."""
+    return audio.as_samples(source) if isinstance(source, np.ndarray) else source
+
+
 def _duration(source: Source, rate: int) -> float:
-    if isinstance(source, np.ndarray):
-        return audio.as_samples(source).shape[0] / rate
-    return audio.info(source).duration
+    return source.shape[0] / rate if isinstance(source, np.ndarray) else audio.info(source).duration
 
 
 def _samples(source: Source, rate: int) -> np.ndarray:
-    return audio.as_samples(source) if isinstance(source, np.ndarray) else audio.load(source, rate)
+    return source if isinstance(source, np.ndarray) else audio.load(source, rate)
 
 
 def _blocks(source: Source, rate: int) -> Iterator[np.ndarray]:
     if isinstance(source, np.ndarray):
-        samples = audio.as_samples(source)  # the one conversion rule: int16 or float32
         # The detector works on float samples in [-1, 1]; int16 is scaled as the front end scales it (exactly).
-        scale = np.float32(1.0 / 32768.0) if samples.dtype == np.int16 else np.float32(1.0)
+        scale = np.float32(1.0 / 32768.0) if source.dtype == np.int16 else np.float32(1.0)
         step = int(_ARRAY_BLOCK_SECONDS * rate)
-        for start in range(0, samples.shape[0], step):
-            yield samples[start : start + step].astype(np.float32) * scale
+        for start in range(0, source.shape[0], step):
+            yield source[start : start + step].astype(np.float32) * scale
         return
     yield from audio.iter_blocks(source, rate)
 
@@ -64,7 +66,8 @@ def _name(source: Source, name: str | None) -> str:
     return "<array>" if isinstance(source, np.ndarray) else audio.source_name(source)
 
 
-def _bar(progress: bool | None, **kwargs: Any):
+def progress_bar(progress: bool | None, **kwargs: Any):
+    """A tqdm bar on stderr: shown when ``progress`` is true, hidden when false, on a terminal only when None."""
     import sys
 
     from tqdm import tqdm
@@ -96,6 +99,7 @@ def transcribe_source(
     """
     options = vad_options or vad.VadOptions()
     rate = int(model.sample_rate)
+    source = _prepared(source)
     label = _name(source, name)
     duration = _duration(source, rate)
     if duration <= options.max_segment:
@@ -105,7 +109,7 @@ def transcribe_source(
         result.segments.append(formats.segment_from_transcript(transcript, 0.0, result.duration))
         return result
     result = formats.FileResult(label, duration, rate, [], model_name)
-    with _bar(progress, total=round(duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
+    with progress_bar(progress, total=round(duration, 1), unit="s", desc=Path(label).name, leave=False) as bar:
         done = 0.0
         pending: list[vad.Segment] = []
 
@@ -170,6 +174,7 @@ def transcribe_sources(
 
     for key, source in sources:
         try:
+            source = _prepared(source)
             if _duration(source, rate) <= options.max_segment:
                 samples = _samples(source, rate)
                 result = formats.FileResult(names(key), samples.shape[0] / rate, rate, [], model_name)
