@@ -137,10 +137,11 @@ def test_getters_do_not_block_other_threads(live: pyds.Model):
 
 
 def test_a_getter_waiting_for_the_stream_does_not_hold_the_gil(alone: pyds.Model):
-    # One thread feeds ~20 s to a stream that runs inference on the caller's thread (it holds the stream's lock
-    # for seconds); another asks for `timesteps` meanwhile and waits for that lock. The waiting getter must not
-    # hold the GIL: the main thread keeps running Python the whole time.
-    audio = np.concatenate([clip(n) for n in CLIPS[:6]])
+    # One thread feeds about two minutes of audio to a stream that runs inference on the caller's thread (it holds
+    # the stream's lock for seconds even on a quiet machine, where 20 s of audio took only ~0.5 s); another asks for
+    # `timesteps` meanwhile and waits for that lock. The waiting getter must not hold the GIL: the main thread keeps
+    # running Python the whole time.
+    audio = np.concatenate([clip(n) for n in CLIPS] * 3)
     stream = alone.create_stream()
     feeding = threading.Event()
 
